@@ -1,0 +1,79 @@
+//! Forward and forward+backward of the default model, at the shapes of the PyTorch
+//! reference (`shared/notes/pytorch-reference.md`: 1×32 forward, 8×32 forward+backward with
+//! the loss on the last 8 positions and every parameter requiring a gradient).
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor};
+use criterion::{Criterion, criterion_group, criterion_main};
+use kne_model::{Llama, paths};
+
+/// Deterministic token rows spread over the vocabulary.
+fn token_rows(batch: usize, seq: usize, vocab: usize) -> Vec<Vec<u32>> {
+    (0..batch)
+        .map(|b| {
+            (0..seq)
+                .map(|t| ((b * seq + t) * 7919 % vocab) as u32)
+                .collect()
+        })
+        .collect()
+}
+
+fn load() -> Llama {
+    let path = paths::default_model_path();
+    kne_model::load(&path, &Device::flex())
+        .unwrap_or_else(|e| panic!("{e} (run `cargo xtask fetch-model`)"))
+        .model
+}
+
+/// Mean negative log-likelihood of the next token over the last `last` positions.
+fn loss_on_last(model: &Llama, ids: Tensor<2, Int>, last: usize) -> Tensor<1> {
+    let [batch, seq] = ids.dims();
+    let logits = model.forward(ids.clone());
+    let logp = log_softmax(logits.narrow(1, seq - 1 - last, last), 2);
+    let targets = ids.narrow(1, seq - last, last).reshape([batch, last, 1]);
+    logp.gather(2, targets).mean().neg()
+}
+
+fn forward(c: &mut Criterion) {
+    let model = load();
+    let ids = model
+        .ids_tensor(&token_rows(1, 32, model.config.vocab_size))
+        .unwrap();
+    c.bench_function("forward 1x32", |b| {
+        b.iter(|| {
+            let logits = model.forward(ids.clone());
+            logits.into_data()
+        })
+    });
+}
+
+fn forward_backward(c: &mut Criterion) {
+    let model = load().trainable_autodiff();
+    let rows = token_rows(8, 32, model.config.vocab_size);
+    let ids = model.ids_tensor(&rows).unwrap();
+    c.bench_function("forward+backward 8x32 (loss on last 8, all params)", |b| {
+        b.iter(|| {
+            let loss = loss_on_last(&model, ids.clone(), 8);
+            loss.backward()
+        })
+    });
+}
+
+fn generation(c: &mut Criterion) {
+    let model = load();
+    let prompt = token_rows(1, 5, model.config.vocab_size).remove(0);
+    let config = kne_model::GreedyConfig {
+        max_new_tokens: 20,
+        stop_token: None,
+    };
+    c.bench_function("greedy 20 new tokens (5-token prompt)", |b| {
+        b.iter(|| model.generate_greedy(&prompt, config).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(20));
+    targets = forward, forward_backward, generation
+}
+criterion_main!(benches);

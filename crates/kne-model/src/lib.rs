@@ -1,0 +1,38 @@
+//! Decoder-only transformers (the Llama family: Llama-2, SmolLM2) on burn 0.22.
+//!
+//! Owns the loaders (GGUF with dequantisation, HF safetensors + `config.json`), the
+//! tokenizer, greedy generation and the one intervention hook ([`Interventions`]) through
+//! which attribution, editing and the baselines reach inside the model.
+//!
+//! ```no_run
+//! use burn::tensor::Device;
+//! let loaded = kne_model::load(&kne_model::paths::default_model_path(), &Device::flex())?;
+//! let ids = loaded.tokenizer.encode("The capital of France is")?;
+//! let logits = loaded.model.forward(loaded.model.ids_tensor(&[ids])?);
+//! # Ok::<(), kne_model::ModelError>(())
+//! ```
+
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod gguf;
+pub mod interventions;
+pub mod kv_cache;
+pub mod llama;
+pub mod load;
+pub mod paths;
+pub mod rope;
+pub mod site;
+pub mod site_linear;
+pub mod tokenizer;
+
+pub use config::LlamaConfig;
+pub use error::ModelError;
+pub use generate::{GreedyConfig, argmax_rows};
+pub use interventions::{Captured, Captures, Interventions, SiteHook};
+pub use kv_cache::KvCache;
+pub use llama::{ForwardOutput, Llama};
+pub use load::{LoadedModel, ModelFormat, TensorSource, load};
+pub use site::{ModuleKind, Site};
+pub use site_linear::SiteLinear;
+pub use tokenizer::Tokenizer;

@@ -1,0 +1,278 @@
+//! The Llama-family decoder (Llama-2, SmolLM2): GQA, RoPE, RMSNorm, SwiGLU, optionally tied
+//! embeddings.
+
+mod attention;
+mod block;
+mod build;
+mod mlp;
+
+pub use attention::Attention;
+pub use block::DecoderBlock;
+pub use mlp::Mlp;
+
+use burn::module::{Module, Param};
+use burn::nn::RmsNorm;
+use burn::tensor::module::embedding;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::interventions::{Captures, Interventions};
+use crate::kv_cache::KvCache;
+use crate::rope::RopeTables;
+use crate::site_linear::SiteLinear;
+use crate::{LlamaConfig, ModelError, ModuleKind, Site};
+
+/// A Llama-family causal language model.
+#[derive(Module, Debug)]
+pub struct Llama {
+    /// # Shapes
+    /// - `[vocab, hidden]`
+    pub embed: Param<Tensor<2>>,
+    pub layers: Vec<DecoderBlock>,
+    pub norm: RmsNorm,
+    /// Untied LM head; `None` when tied to `embed`.
+    ///
+    /// # Shapes
+    /// - `[hidden, vocab]`
+    pub lm_head: Option<Param<Tensor<2>>>,
+    #[module(skip)]
+    pub config: LlamaConfig,
+}
+
+/// Logits and whatever the interventions captured.
+#[derive(Debug)]
+pub struct ForwardOutput {
+    /// # Shapes
+    /// - `[batch, seq, vocab]`
+    pub logits: Tensor<3>,
+    pub captures: Captures,
+}
+
+impl Llama {
+    pub fn config(&self) -> &LlamaConfig {
+        &self.config
+    }
+
+    pub fn device(&self) -> Device {
+        self.embed.val().device()
+    }
+
+    /// Token ids as a tensor on the model's device.
+    ///
+    /// # Shapes
+    /// - `rows`: `batch` rows of equal length `seq` → `[batch, seq]`
+    pub fn ids_tensor<R: AsRef<[u32]>>(&self, rows: &[R]) -> Result<Tensor<2, Int>, ModelError> {
+        let seq = rows.first().map_or(0, |r| r.as_ref().len());
+        if seq == 0 || rows.iter().any(|r| r.as_ref().len() != seq) {
+            return Err(ModelError::Invalid(
+                "token rows must be non-empty and of equal length".into(),
+            ));
+        }
+        let vocab = self.config.vocab_size as u32;
+        if let Some(bad) = rows
+            .iter()
+            .flat_map(|r| r.as_ref())
+            .find(|&&id| id >= vocab)
+        {
+            return Err(ModelError::Invalid(format!(
+                "token id {bad} is outside the vocabulary of {vocab}"
+            )));
+        }
+        let flat: Vec<i64> = rows
+            .iter()
+            .flat_map(|r| r.as_ref())
+            .map(|&id| id as i64)
+            .collect();
+        Ok(Tensor::from_data(
+            TensorData::new(flat, [rows.len(), seq]),
+            &self.device(),
+        ))
+    }
+
+    /// Token embeddings.
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, seq]` → `[batch, seq, hidden]`
+    pub fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        embedding(self.embed.val(), ids)
+    }
+
+    /// Runs blocks `layers` on hidden states whose first position is `start_pos`.
+    ///
+    /// # Shapes
+    /// - `hidden`: `[batch, seq, hidden]` → same
+    pub fn forward_blocks(
+        &self,
+        mut hidden: Tensor<3>,
+        layers: std::ops::Range<usize>,
+        mut cache: Option<&mut KvCache>,
+        hooks: Option<&Interventions>,
+        captures: &mut Captures,
+    ) -> Tensor<3> {
+        let [_, seq, _] = hidden.dims();
+        let start_pos = cache.as_ref().map_or(0, |c| c.len());
+        let rope = RopeTables::new(
+            self.config.rope_theta,
+            self.config.head_dim,
+            start_pos,
+            seq,
+            &hidden.device(),
+        );
+        for layer in layers {
+            hidden = self.layers[layer].forward(
+                hidden,
+                layer,
+                &rope,
+                cache.as_deref_mut(),
+                hooks,
+                captures,
+            );
+        }
+        hidden
+    }
+
+    /// Final norm and LM head.
+    ///
+    /// # Shapes
+    /// - `hidden`: `[batch, seq, hidden]` → `[batch, seq, vocab]`
+    pub fn head(&self, hidden: Tensor<3>) -> Tensor<3> {
+        let [batch, seq, d] = hidden.dims();
+        let h = self.norm.forward(hidden).reshape([batch * seq, d]);
+        let w = match &self.lm_head {
+            Some(w) => w.val(),
+            None => self.embed.val().transpose(),
+        };
+        let [_, vocab] = w.dims();
+        h.matmul(w).reshape([batch, seq, vocab])
+    }
+
+    /// Plain forward: logits at every position.
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, seq]` → `[batch, seq, vocab]`
+    pub fn forward(&self, ids: Tensor<2, Int>) -> Tensor<3> {
+        self.forward_with(ids, None).logits
+    }
+
+    /// Forward with interventions (attribution, editing, baselines).
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, seq]`; logits `[batch, seq, vocab]`
+    pub fn forward_with(
+        &self,
+        ids: Tensor<2, Int>,
+        hooks: Option<&Interventions>,
+    ) -> ForwardOutput {
+        let mut captures = Captures::new();
+        let hidden = self.embed(ids);
+        let hidden = self.forward_blocks(hidden, 0..self.layers.len(), None, hooks, &mut captures);
+        ForwardOutput {
+            logits: self.head(hidden),
+            captures,
+        }
+    }
+
+    /// Forward of new tokens after the cached prefix, extending the cache; logits at every
+    /// new position.
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, new]` → `[batch, new, vocab]`
+    pub fn forward_cached(&self, ids: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
+        self.head(self.hidden_cached(ids, cache))
+    }
+
+    /// Like [`Llama::forward_cached`] but the LM head runs on the last position only (the
+    /// head is a fifth of the model's FLOPs; generation needs one row of it).
+    ///
+    /// # Shapes
+    /// - `ids`: `[batch, new]` → `[batch, vocab]`
+    pub fn forward_cached_last(&self, ids: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<2> {
+        let hidden = self.hidden_cached(ids, cache);
+        let [batch, new, _] = hidden.dims();
+        let logits = self.head(hidden.narrow(1, new - 1, 1));
+        let [_, _, vocab] = logits.dims();
+        logits.reshape([batch, vocab])
+    }
+
+    /// # Shapes
+    /// - `ids`: `[batch, new]` → `[batch, new, hidden]`
+    fn hidden_cached(&self, ids: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
+        let [_, new] = ids.dims();
+        let mut captures = Captures::new();
+        let hidden = self.embed(ids);
+        let hidden = self.forward_blocks(
+            hidden,
+            0..self.layers.len(),
+            Some(cache),
+            None,
+            &mut captures,
+        );
+        cache.advance(new);
+        hidden
+    }
+
+    /// The same weights with autodiff enabled and every weight frozen: gradients reach only
+    /// what an [`Interventions`] adds (capture probes, tracked weight deltas). This is how
+    /// attribution and KNE editing run the model.
+    pub fn frozen_autodiff(&self) -> Self {
+        self.clone().train().no_grad()
+    }
+
+    /// The same weights with autodiff enabled and every weight trainable (full fine-tuning).
+    pub fn trainable_autodiff(&self) -> Self {
+        self.clone().train()
+    }
+
+    /// A fresh cache sized for this model.
+    pub fn new_cache(&self) -> KvCache {
+        KvCache::new(self.layers.len())
+    }
+
+    /// The linear layer at `site`, or an error naming the site.
+    pub fn site(&self, site: Site) -> Result<&SiteLinear, ModelError> {
+        let block = self.layers.get(site.layer).ok_or_else(|| {
+            ModelError::UnknownSite(format!(
+                "{site}: the model has {} layers",
+                self.layers.len()
+            ))
+        })?;
+        Ok(match site.module {
+            ModuleKind::Q => &block.attn.q,
+            ModuleKind::K => &block.attn.k,
+            ModuleKind::V => &block.attn.v,
+            ModuleKind::O => &block.attn.o,
+            ModuleKind::Gate => &block.mlp.gate,
+            ModuleKind::Up => &block.mlp.up,
+            ModuleKind::Down => &block.mlp.down,
+        })
+    }
+
+    /// Mutable access to the linear layer at `site` (editors write weights through this).
+    pub fn site_mut(&mut self, site: Site) -> Result<&mut SiteLinear, ModelError> {
+        let n = self.layers.len();
+        let block = self
+            .layers
+            .get_mut(site.layer)
+            .ok_or_else(|| ModelError::UnknownSite(format!("{site}: the model has {n} layers")))?;
+        Ok(match site.module {
+            ModuleKind::Q => &mut block.attn.q,
+            ModuleKind::K => &mut block.attn.k,
+            ModuleKind::V => &mut block.attn.v,
+            ModuleKind::O => &mut block.attn.o,
+            ModuleKind::Gate => &mut block.mlp.gate,
+            ModuleKind::Up => &mut block.mlp.up,
+            ModuleKind::Down => &mut block.mlp.down,
+        })
+    }
+
+    /// Every site of the model, layer-major.
+    pub fn sites(&self) -> Vec<Site> {
+        (0..self.layers.len())
+            .flat_map(|l| ModuleKind::ALL.map(|m| Site::new(l, m)))
+            .collect()
+    }
+
+    /// Number of unique parameters (the tied LM head counted once).
+    pub fn parameter_count(&self) -> usize {
+        self.num_params()
+    }
+}
