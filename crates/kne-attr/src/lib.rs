@@ -1,4 +1,21 @@
-//! Token-level integrated-gradient attribution (Eq. 3–5 of the paper), aggregation of
-//! scores over facts, global quantile selection (Eq. 6–7) and the `Ensemble` type.
+//! Locating the Knowledge Neuronal Ensemble.
 //!
-//! Not implemented yet: see issue 4.
+//! - [`attribute`]: token-level integrated-gradient attribution of every neuron of the
+//!   selected sites (Eq. 3–5 of the paper), accumulated over the answer tokens of a fact and
+//!   over a localization subset of facts ([`Scores`]).
+//! - [`select`]: the global quantile threshold `t_p = Quantile_{1-p}` over all neurons of all
+//!   selected sites (Eq. 6–7), or the same per site, giving an [`Ensemble`].
+
+mod attribution;
+mod axis;
+mod ensemble;
+mod error;
+mod scores;
+mod selection;
+
+pub use attribution::{AttributionConfig, FactTokens, attribute, attribute_fact};
+pub use axis::NeuronAxis;
+pub use ensemble::Ensemble;
+pub use error::AttrError;
+pub use scores::Scores;
+pub use selection::{SelectionScope, select, top_fraction_threshold};

@@ -1,3 +1,18 @@
-//! The `Editor` trait, the sparse revertible `WeightDelta`, and the KNE editor (Eq. 8–11).
-//!
-//! Not implemented yet: see issue 4.
+//! Editing: the [`Editor`] trait every method implements (KNE here, the baselines in
+//! `kne-bench`), the sparse and revertible [`WeightDelta`] an edit produces, and the KNE
+//! editor itself (Eq. 8–11 of the paper).
+
+mod delta;
+mod editor;
+mod error;
+pub mod kne;
+pub mod loss;
+mod patch;
+mod request;
+pub mod scatter;
+
+pub use delta::{AppliedDelta, SiteDelta, WeightDelta};
+pub use editor::{EditOutcome, EditStats, Editor};
+pub use error::EditError;
+pub use kne::{KneConfig, KneEditor};
+pub use request::{EditRequest, TokenizedRequest};

@@ -87,6 +87,11 @@ impl Interventions {
 /// A site's output exposed by [`SiteHook::capture`].
 #[derive(Debug, Clone)]
 pub struct Captured {
+    /// The site's input (detached from the graph).
+    ///
+    /// # Shapes
+    /// - `[batch, seq, d_in]`
+    pub input: Tensor<3>,
     /// The site's output before the per-row scale (detached from the graph).
     ///
     /// # Shapes

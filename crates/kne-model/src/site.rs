@@ -71,7 +71,9 @@ impl FromStr for ModuleKind {
 }
 
 /// One addressable linear layer: a module kind in one decoder layer (0-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Serialised as its name, `"14.down"`, so it can key JSON maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Site {
     pub layer: usize,
     pub module: ModuleKind,
@@ -104,6 +106,19 @@ impl FromStr for Site {
     }
 }
 
+impl Serialize for Site {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Site {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +129,15 @@ mod tests {
             let site = Site::new(7, module);
             assert_eq!(site.to_string().parse::<Site>().unwrap(), site);
         }
+    }
+
+    #[test]
+    fn site_serialises_as_its_name() {
+        let site = Site::new(14, ModuleKind::Down);
+        assert_eq!(serde_json::to_string(&site).unwrap(), "\"14.down\"");
+        let back: Site = serde_json::from_str("\"14.down\"").unwrap();
+        assert_eq!(back, site);
+        assert!(serde_json::from_str::<Site>("\"14.mlp\"").is_err());
     }
 
     #[test]

@@ -74,6 +74,7 @@ impl SiteLinear {
             Some(delta) => self.weight.val() + delta.clone(),
             None => self.weight.val(),
         };
+        let input = hook.capture.then(|| x.clone().detach());
         let y = self.product(x, weight);
         let output = y.clone();
         let mut y = match &hook.output_scale {
@@ -83,7 +84,7 @@ impl SiteLinear {
             }
             None => y,
         };
-        if hook.capture {
+        if let Some(input) = input {
             // Without autodiff there is no gradient to expose; the output is still recorded.
             let probe = y.is_autodiff().then(|| {
                 let probe = Tensor::<3>::zeros(y.shape(), &y.device()).require_grad();
@@ -93,6 +94,7 @@ impl SiteLinear {
             captures.insert(
                 site,
                 Captured {
+                    input,
                     output: output.detach(),
                     probe,
                 },

@@ -1,0 +1,291 @@
+//! Token-level integrated gradients (Eq. 3–5).
+//!
+//! For a site `y = W x` and a neuron `k`, Eq. 5 is
+//! `Attr(w_k) = w̄_k · (1/m) Σ_i Σ_j ∂P(y_j | x, (i/m) w̄)/∂w_k`, where `P(y_j | …)` is the
+//! teacher-forced probability of answer token `j` and the path scales the site's weight.
+//! Scaling `W` by α scales the site's output by α, so
+//! - the m Riemann steps are m batch rows of one forward (row i scales the site by i/m),
+//! - with `g_i = ∂(Σ_j P_j)/∂y` at step i (read from the hook's probe), the chain rule gives
+//!   `w̄_k · ∂P/∂w_k = Σ_t y_{t,k} g_{t,k}` for an output neuron (row of PyTorch `W`) and
+//!   `Σ_t x_{t,c} (g_t W)_c` for an input neuron (column of PyTorch `W`).
+//!
+//! Each site is attributed on its own (the other sites stay at their weights), as in the
+//! knowledge-neuron method the paper builds on. The layers below a site are shared by all
+//! its steps, so the hidden state entering each layer is computed once and the batch only
+//! runs from the site's layer upwards; weights are frozen, so the backward pass only reaches
+//! the probes. Several sites of one layer share a forward: block `s` of the batch (m rows)
+//! scales only site `s`, and site `s` is read from its own block, where every other site
+//! runs at its weights — the same numbers as separate forwards, in larger products.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::activation::softmax;
+use burn::tensor::{Int, Tensor, TensorData};
+use kne_model::{Captures, Interventions, Llama, ModuleKind, Site};
+use serde::{Deserialize, Serialize};
+
+use crate::{AttrError, NeuronAxis, Scores};
+
+/// What to attribute and how finely.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttributionConfig {
+    /// Riemann steps `m` of Eq. 5 (default 20).
+    #[serde(default = "default_steps")]
+    pub steps: usize,
+    /// Which dimension of a weight is a neuron (default `out`: rows of PyTorch's `W`).
+    #[serde(default)]
+    pub axis: NeuronAxis,
+    /// Module kinds to attribute (default: all seven).
+    #[serde(default = "all_modules")]
+    pub modules: Vec<ModuleKind>,
+    /// Layers to attribute (default: every layer).
+    #[serde(default)]
+    pub layers: Option<Vec<usize>>,
+    /// Largest batch of one forward (default 64). Sites of one layer are attributed
+    /// together, `steps` rows each, as long as they fit: bigger products run closer to the
+    /// machine's matmul peak than several small ones.
+    #[serde(default = "default_max_rows")]
+    pub max_rows: usize,
+}
+
+fn default_max_rows() -> usize {
+    64
+}
+
+fn default_steps() -> usize {
+    20
+}
+
+fn all_modules() -> Vec<ModuleKind> {
+    ModuleKind::ALL.to_vec()
+}
+
+impl Default for AttributionConfig {
+    fn default() -> Self {
+        Self {
+            steps: default_steps(),
+            axis: NeuronAxis::Out,
+            modules: all_modules(),
+            layers: None,
+            max_rows: default_max_rows(),
+        }
+    }
+}
+
+impl AttributionConfig {
+    /// The sites this config attributes on `model`, layer-major; errors name a bad layer.
+    pub fn sites(&self, model: &Llama) -> Result<Vec<Site>, AttrError> {
+        if self.steps == 0 {
+            return Err(AttrError::Config("steps must be at least 1".into()));
+        }
+        if self.modules.is_empty() {
+            return Err(AttrError::Config("modules must not be empty".into()));
+        }
+        let n_layers = model.layers.len();
+        let layers: Vec<usize> = match &self.layers {
+            Some(layers) => layers.clone(),
+            None => (0..n_layers).collect(),
+        };
+        if let Some(bad) = layers.iter().find(|&&l| l >= n_layers) {
+            return Err(AttrError::Config(format!(
+                "layer {bad} does not exist (the model has {n_layers})"
+            )));
+        }
+        let mut sites: Vec<Site> = layers
+            .iter()
+            .flat_map(|&l| self.modules.iter().map(move |&m| Site::new(l, m)))
+            .collect();
+        sites.sort();
+        sites.dedup();
+        Ok(sites)
+    }
+}
+
+/// A fact as tokens: the prompt and the answer whose probability is attributed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactTokens {
+    pub prompt_ids: Vec<u32>,
+    pub target_ids: Vec<u32>,
+}
+
+/// Attribution of one fact over the configured sites of `model` (which must be on an
+/// autodiff device, e.g. [`Llama::frozen_autodiff`]).
+pub fn attribute_fact(
+    model: &Llama,
+    fact: &FactTokens,
+    config: &AttributionConfig,
+) -> Result<Scores, AttrError> {
+    if fact.prompt_ids.is_empty() || fact.target_ids.is_empty() {
+        return Err(AttrError::Config(
+            "a fact needs prompt and target tokens".into(),
+        ));
+    }
+    if !model.device().is_autodiff() {
+        return Err(AttrError::Config(
+            "attribution needs an autodiff model (Llama::frozen_autodiff)".into(),
+        ));
+    }
+    let sites = config.sites(model)?;
+    let by_layer: BTreeMap<usize, Vec<Site>> = sites.iter().fold(BTreeMap::new(), |mut acc, s| {
+        acc.entry(s.layer).or_insert_with(Vec::new).push(*s);
+        acc
+    });
+    let ids: Vec<u32> = fact
+        .prompt_ids
+        .iter()
+        .chain(&fact.target_ids)
+        .copied()
+        .collect();
+    let first = fact.prompt_ids.len() - 1;
+    let span = fact.target_ids.len();
+    let device = model.device();
+    let m = config.steps;
+    let per_forward = (config.max_rows / m).max(1);
+    let targets: Vec<i64> = fact.target_ids.iter().map(|&t| t as i64).collect();
+    let targets = Tensor::<3, Int>::from_data(TensorData::new(targets, [1, span, 1]), &device);
+
+    let mut scores = BTreeMap::new();
+    let mut hidden = model.embed(model.ids_tensor(&[&ids])?);
+    let last_layer = by_layer.keys().next_back().copied().unwrap_or(0);
+    for layer in 0..=last_layer {
+        for chunk in by_layer
+            .get(&layer)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .chunks(per_forward)
+        {
+            let rows = chunk.len() * m;
+            let mut hooks = Interventions::new();
+            for (block, &site) in chunk.iter().enumerate() {
+                hooks = hooks
+                    .scale_output(site, block_scales(block, chunk.len(), m, &device))
+                    .capture(site);
+            }
+            let mut captures = Captures::new();
+            let batch = hidden.clone().repeat_dim(0, rows);
+            let top = model.forward_blocks(
+                batch,
+                layer..model.layers.len(),
+                None,
+                Some(&hooks),
+                &mut captures,
+            );
+            let logits = model.head(top.narrow(1, first, span));
+            let probability = softmax(logits, 2)
+                .gather(2, targets.clone().repeat_dim(0, rows))
+                .sum();
+            let grads = probability.backward();
+            for (block, &site) in chunk.iter().enumerate() {
+                let captured = &captures[&site];
+                let probe = captured
+                    .probe
+                    .as_ref()
+                    .ok_or_else(|| AttrError::Config("the model device has no autodiff".into()))?;
+                let grad = probe
+                    .grad(&grads)
+                    .ok_or_else(|| AttrError::Config(format!("no gradient reached {site}")))?
+                    .narrow(0, block * m, m);
+                let values = neuron_scores(model, site, config.axis, captured, block * m, grad, m)?;
+                scores.insert(site, values);
+            }
+        }
+        hidden = model.forward_blocks(hidden, layer..layer + 1, None, None, &mut Captures::new());
+    }
+    Ok(Scores {
+        axis: config.axis,
+        steps: m,
+        facts: 1,
+        sites: scores,
+    })
+}
+
+/// Per-row scales of a batch of `blocks · m` rows in which block `block` runs the Riemann
+/// steps `i/m` (i = 1..m) and every other row keeps scale 1.
+///
+/// # Shapes
+/// - → `[blocks · m]`
+fn block_scales(block: usize, blocks: usize, m: usize, device: &burn::tensor::Device) -> Tensor<1> {
+    let scales: Vec<f32> = (0..blocks * m)
+        .map(|row| {
+            if row / m == block {
+                (row % m + 1) as f32 / m as f32
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(scales, [blocks * m]), device)
+}
+
+/// Σ over positions of activation × step-averaged gradient, per neuron. The site's own
+/// block starts at row `row`; its activations are read there (other blocks may scale sites
+/// that feed this one).
+///
+/// # Shapes
+/// - `grad`: `[m, seq, d_out]` (one row per Riemann step)
+fn neuron_scores(
+    model: &Llama,
+    site: Site,
+    axis: NeuronAxis,
+    captured: &kne_model::Captured,
+    row: usize,
+    grad: Tensor<3>,
+    m: usize,
+) -> Result<Vec<f64>, AttrError> {
+    let [_, seq, d_out] = grad.dims();
+    // Mean over the steps: the Riemann sum's 1/m.
+    let grad = grad.sum_dim(0).reshape([seq, d_out]).div_scalar(m as f32);
+    let per_neuron = match axis {
+        NeuronAxis::Out => {
+            let y = captured
+                .output
+                .clone()
+                .inner()
+                .narrow(0, row, 1)
+                .reshape([seq, d_out]);
+            (y * grad).sum_dim(0)
+        }
+        NeuronAxis::In => {
+            let x = captured.input.clone().inner();
+            let [_, _, d_in] = x.dims();
+            let x = x.narrow(0, row, 1).reshape([seq, d_in]);
+            let w = model.site(site)?.weight.val().inner();
+            (x * grad.matmul(w.transpose())).sum_dim(0)
+        }
+    };
+    let values = per_neuron
+        .into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| AttrError::Config(format!("reading scores: {e:?}")))?;
+    Ok(values.into_iter().map(f64::from).collect())
+}
+
+/// Attribution summed over `facts`; `on_fact(i)` is called after each (progress bars).
+pub fn attribute(
+    model: &Llama,
+    facts: &[FactTokens],
+    config: &AttributionConfig,
+    mut on_fact: impl FnMut(usize),
+) -> Result<Scores, AttrError> {
+    if facts.is_empty() {
+        return Err(AttrError::Empty);
+    }
+    let tracked;
+    let model = if model.device().is_autodiff() {
+        model
+    } else {
+        tracked = model.frozen_autodiff();
+        &tracked
+    };
+    let mut total = Scores::empty(config.axis, config.steps);
+    for (index, fact) in facts.iter().enumerate() {
+        let scores = attribute_fact(model, fact, config).map_err(|e| AttrError::Fact {
+            index,
+            message: e.to_string(),
+        })?;
+        total.accumulate(&scores)?;
+        on_fact(index);
+    }
+    Ok(total)
+}

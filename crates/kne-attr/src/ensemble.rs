@@ -1,0 +1,127 @@
+//! The Knowledge Neuronal Ensemble: the selected neurons of every site.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use kne_model::Site;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::selection::SelectionScope;
+use crate::{AttrError, NeuronAxis};
+
+/// The neurons kept at one site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteNeurons {
+    /// Neuron ids, ascending.
+    pub neurons: Vec<u32>,
+    /// Neurons the site has along the axis.
+    pub site_neurons: usize,
+    /// Weights per neuron (the other dimension of the site).
+    pub neuron_len: usize,
+    /// The score threshold that selected them.
+    pub threshold: f64,
+}
+
+/// `N*_E` of Eq. 7: per site, the ids of the neurons to edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ensemble {
+    pub axis: NeuronAxis,
+    /// The fraction of scored neurons kept.
+    pub p: f64,
+    pub scope: SelectionScope,
+    /// Facts the scores were accumulated over.
+    pub localization_facts: usize,
+    /// Unique parameters of the model (for [`Ensemble::parameter_fraction`]).
+    pub model_parameters: usize,
+    /// Sites with at least one neuron.
+    pub sites: BTreeMap<Site, SiteNeurons>,
+}
+
+impl Ensemble {
+    /// Number of neurons in the ensemble.
+    pub fn neuron_count(&self) -> usize {
+        self.sites.values().map(|s| s.neurons.len()).sum()
+    }
+
+    /// Number of weights the ensemble owns (what KNE trains).
+    pub fn parameter_count(&self) -> usize {
+        self.sites
+            .values()
+            .map(|s| s.neurons.len() * s.neuron_len)
+            .sum()
+    }
+
+    /// Fraction of the model's parameters the ensemble covers (the paper: about 1 %).
+    pub fn parameter_fraction(&self) -> f64 {
+        self.parameter_count() as f64 / self.model_parameters.max(1) as f64
+    }
+
+    /// Neurons per site, for reports (`"14.down" → 37`).
+    pub fn neurons_per_site(&self) -> BTreeMap<Site, usize> {
+        self.sites
+            .iter()
+            .map(|(s, n)| (*s, n.neurons.len()))
+            .collect()
+    }
+
+    /// Writes JSON atomically.
+    pub fn save(&self, path: &Path) -> Result<(), AttrError> {
+        write_json_atomic(path, self)
+    }
+
+    /// Reads and checks an ensemble file (ids ascending, unique, inside the site).
+    pub fn load(path: &Path) -> Result<Self, AttrError> {
+        let ensemble: Ensemble = read_json(path)?;
+        if !(ensemble.p > 0.0 && ensemble.p < 1.0) {
+            return Err(AttrError::File {
+                path: path.to_path_buf(),
+                message: format!("field `p`: {} is outside (0, 1)", ensemble.p),
+            });
+        }
+        for (site, s) in &ensemble.sites {
+            let sorted = s.neurons.windows(2).all(|w| w[0] < w[1]);
+            let inside = s.neurons.iter().all(|&n| (n as usize) < s.site_neurons);
+            if !sorted || !inside {
+                return Err(AttrError::File {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "field `sites.{site}.neurons`: ids must be ascending, unique and below {}",
+                        s.site_neurons
+                    ),
+                });
+            }
+        }
+        Ok(ensemble)
+    }
+}
+
+pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<(), AttrError> {
+    let err = |message: String| AttrError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(e.to_string()))?;
+    serde_json::to_writer_pretty(&mut tmp, value).map_err(|e| err(e.to_string()))?;
+    tmp.write_all(b"\n").map_err(|e| err(e.to_string()))?;
+    tmp.as_file().sync_all().map_err(|e| err(e.to_string()))?;
+    tmp.persist(path).map_err(|e| err(e.to_string()))?;
+    Ok(())
+}
+
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, AttrError> {
+    let text = std::fs::read_to_string(path).map_err(|e| AttrError::File {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    serde_json::from_str(&text).map_err(|e| AttrError::File {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,222 @@
+//! The KNE editor (Eq. 8–11): train only the ensemble's neurons.
+//!
+//! Per site with `n` ensemble neurons, a trainable `W_kne ∈ R^{n × neuron_len}` starts at
+//! zero, is scattered into a zero `ΔW` at the ensemble's indices (Eq. 10), and the model runs
+//! with `Ŵ = W + α/√n · ΔW` (Eq. 11) through the weight-delta hook. Only `W_kne` receives
+//! gradients (every model weight is frozen); the loss is the NLL of the target tokens over
+//! the batch; Adam updates `W_kne`. All sites train together, so the gradient flows through
+//! every edited layer at once (the paper's "dynamic interaction" between layers).
+
+use std::time::Instant;
+
+use burn::module::{Module, Param};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::Tensor;
+use kne_attr::{Ensemble, NeuronAxis};
+use kne_model::{Interventions, LoadedModel, Site};
+use serde::{Deserialize, Serialize};
+
+use crate::loss::TargetBatch;
+use crate::scatter::scatter_neurons;
+use crate::{
+    EditError, EditOutcome, EditRequest, EditStats, Editor, SiteDelta, TokenizedRequest,
+    WeightDelta,
+};
+
+/// Optimisation settings of the KNE editor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KneConfig {
+    /// α of Eq. 11: the update is `α/√n · ΔW` (default 1.0).
+    #[serde(default = "default_alpha")]
+    pub alpha: f32,
+    /// Adam learning rate on `W_kne` (default 0.05).
+    #[serde(default = "default_lr")]
+    pub learning_rate: f64,
+    /// Adam steps at most (default 25).
+    #[serde(default = "default_steps")]
+    pub steps: usize,
+    /// Stop once the mean target NLL is below this (default 0.05, i.e. P(target) ≈ 0.95).
+    #[serde(default = "default_early_stop")]
+    pub early_stop_loss: f32,
+}
+
+fn default_alpha() -> f32 {
+    1.0
+}
+fn default_lr() -> f64 {
+    0.05
+}
+fn default_steps() -> usize {
+    25
+}
+fn default_early_stop() -> f32 {
+    0.05
+}
+
+impl Default for KneConfig {
+    fn default() -> Self {
+        Self {
+            alpha: default_alpha(),
+            learning_rate: default_lr(),
+            steps: default_steps(),
+            early_stop_loss: default_early_stop(),
+        }
+    }
+}
+
+impl KneConfig {
+    pub fn validate(&self) -> Result<(), EditError> {
+        if !(self.alpha.is_finite() && self.alpha > 0.0) {
+            return Err(EditError::Config(format!(
+                "alpha {} must be positive",
+                self.alpha
+            )));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(EditError::Config(format!(
+                "learning_rate {} must be positive",
+                self.learning_rate
+            )));
+        }
+        if self.steps == 0 {
+            return Err(EditError::Config("steps must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The trainable `W_kne` of every ensemble site, as a module so burn's Adam can update it.
+#[derive(Module, Debug)]
+struct EnsembleWeights {
+    weights: Vec<Param<Tensor<2>>>,
+}
+
+/// Edits by training the neurons of a fixed ensemble.
+#[derive(Debug, Clone)]
+pub struct KneEditor {
+    pub config: KneConfig,
+    pub ensemble: Ensemble,
+}
+
+impl KneEditor {
+    pub fn new(config: KneConfig, ensemble: Ensemble) -> Result<Self, EditError> {
+        config.validate()?;
+        if ensemble.sites.is_empty() {
+            return Err(EditError::Config("the ensemble has no neurons".into()));
+        }
+        Ok(Self { config, ensemble })
+    }
+
+    /// `α/√n` for a site with `n` ensemble neurons.
+    pub fn scale(&self, n: usize) -> f32 {
+        self.config.alpha / (n as f32).sqrt()
+    }
+
+    /// The hook that adds every site's `α/√n · ΔW`.
+    fn hooks(
+        &self,
+        sites: &[(Site, Vec<u32>, [usize; 2])],
+        weights: &EnsembleWeights,
+    ) -> Interventions {
+        let mut hooks = Interventions::new();
+        for ((site, indices, dims), w) in sites.iter().zip(&weights.weights) {
+            let delta = scatter_neurons(w.val(), indices, self.ensemble.axis, *dims)
+                .mul_scalar(self.scale(indices.len()));
+            hooks = hooks.add_weight_delta(*site, delta);
+        }
+        hooks
+    }
+}
+
+impl Editor for KneEditor {
+    fn name(&self) -> &str {
+        "kne"
+    }
+
+    fn edit(
+        &mut self,
+        model: &LoadedModel,
+        requests: &[EditRequest],
+    ) -> Result<EditOutcome, EditError> {
+        let start = Instant::now();
+        let tokenized = TokenizedRequest::all(&model.tokenizer, requests)?;
+        let tracked = model.model.frozen_autodiff();
+        let device = tracked.device();
+        let axis: NeuronAxis = self.ensemble.axis;
+        let mut sites = Vec::new();
+        let mut initial = Vec::new();
+        for (site, neurons) in &self.ensemble.sites {
+            let dims = tracked.site(*site)?.dims();
+            let len = axis.neuron_len(dims);
+            initial.push(Param::from_tensor(Tensor::<2>::zeros(
+                [neurons.neurons.len(), len],
+                &device,
+            )));
+            sites.push((*site, neurons.neurons.clone(), dims));
+        }
+        let mut weights = EnsembleWeights { weights: initial };
+        let lowest = sites.iter().map(|(s, _, _)| s.layer).min().unwrap_or(0);
+        let batch = TargetBatch::new(&tracked, &tokenized)?;
+        // Nothing below the lowest edited layer changes: compute that prefix once.
+        let prefix = batch.hidden_at(&tracked, lowest);
+        let mut optim = AdamConfig::new().init();
+        let mut stats = EditStats::default();
+        for step in 0..self.config.steps {
+            let hooks = self.hooks(&sites, &weights);
+            let loss = batch.nll_from(&tracked, prefix.clone(), lowest, Some(&hooks));
+            let value = loss.clone().into_scalar::<f32>();
+            if !value.is_finite() {
+                return Err(EditError::NonFinite { step, loss: value });
+            }
+            stats.initial_loss.get_or_insert(value);
+            stats.final_loss = Some(value);
+            if value < self.config.early_stop_loss {
+                break;
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &weights);
+            weights = optim.step(self.config.learning_rate, weights, grads);
+            stats.steps = step + 1;
+        }
+        if stats.steps == self.config.steps {
+            // The loss after the last update, for the record.
+            let hooks = self.hooks(&sites, &weights);
+            let value = batch
+                .nll_from(&tracked, prefix, lowest, Some(&hooks))
+                .into_scalar::<f32>();
+            stats.final_loss = Some(value);
+        }
+        let mut delta = WeightDelta::default();
+        for ((site, indices, _), w) in sites.iter().zip(&weights.weights) {
+            let scale = self.scale(indices.len());
+            let values: Vec<f32> = w
+                .val()
+                .inner()
+                .mul_scalar(scale)
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| EditError::Delta {
+                    site: *site,
+                    message: format!("{e:?}"),
+                })?;
+            if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+                return Err(EditError::Delta {
+                    site: *site,
+                    message: format!("non-finite weight {v}"),
+                });
+            }
+            delta.sites.insert(
+                *site,
+                SiteDelta::Neurons {
+                    axis,
+                    indices: indices.clone(),
+                    neuron_len: axis.neuron_len(tracked.site(*site)?.dims()),
+                    values,
+                },
+            );
+        }
+        stats.changed_parameters = delta.changed_parameters();
+        stats.wall_seconds = start.elapsed().as_secs_f64();
+        Ok(EditOutcome { delta, stats })
+    }
+}

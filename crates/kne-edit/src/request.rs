@@ -1,0 +1,64 @@
+//! What to edit, as text and as tokens.
+
+use kne_model::Tokenizer;
+use serde::{Deserialize, Serialize};
+
+use crate::EditError;
+
+/// One fact to write: `prompt` should be answered with `target` (`subject` is what ROME and
+/// MEMIT locate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditRequest {
+    pub prompt: String,
+    pub target: String,
+    pub subject: String,
+}
+
+/// A request tokenised the way the evaluation reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenizedRequest {
+    pub prompt_ids: Vec<u32>,
+    pub target_ids: Vec<u32>,
+}
+
+impl TokenizedRequest {
+    /// EasyEdit's convention for decoder-only models (the one `kne-eval` scores with):
+    /// tokenise `prompt + " " + target` in one call and split it at the length of the
+    /// prompt tokenised alone, so the edit trains exactly the tokens the metric reads.
+    pub fn new(tokenizer: &Tokenizer, prompt: &str, target: &str) -> Result<Self, EditError> {
+        let joined = tokenizer.encode(&format!("{prompt} {target}"))?;
+        let p = tokenizer.encode(prompt)?.len();
+        if p == 0 || p >= joined.len() {
+            return Err(EditError::Config(format!(
+                "prompt {prompt:?} / target {target:?}: no target tokens after the prompt"
+            )));
+        }
+        Ok(Self {
+            prompt_ids: joined[..p].to_vec(),
+            target_ids: joined[p..].to_vec(),
+        })
+    }
+
+    /// Tokenises every request; errors name the request.
+    pub fn all(tokenizer: &Tokenizer, requests: &[EditRequest]) -> Result<Vec<Self>, EditError> {
+        requests
+            .iter()
+            .enumerate()
+            .map(|(index, r)| {
+                Self::new(tokenizer, &r.prompt, &r.target).map_err(|e| EditError::Request {
+                    index,
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// `prompt_ids ++ target_ids`.
+    pub fn input_ids(&self) -> Vec<u32> {
+        self.prompt_ids
+            .iter()
+            .chain(&self.target_ids)
+            .copied()
+            .collect()
+    }
+}

@@ -1,0 +1,201 @@
+//! The KNE editor and `WeightDelta` on the real model: an edit makes the target the argmax,
+//! changes only the ensemble's neurons, reverts bit-identically, and survives a patch
+//! round trip.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use burn::tensor::Device;
+use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, SelectionScope, attribute, select};
+use kne_edit::{
+    EditRequest, Editor, KneConfig, KneEditor, SiteDelta, TokenizedRequest, WeightDelta,
+};
+use kne_model::{LoadedModel, ModuleKind, Site, argmax_rows, paths};
+
+/// Tests mutate the model (apply/revert), so each takes it exclusively.
+fn with_model<T>(f: impl FnOnce(&mut LoadedModel) -> T) -> T {
+    static MODEL: Mutex<Option<LoadedModel>> = Mutex::new(None);
+    let mut guard = MODEL.lock().unwrap_or_else(|e| e.into_inner());
+    let loaded = guard.get_or_insert_with(|| {
+        let path = paths::default_model_path();
+        assert!(
+            path.exists(),
+            "run `cargo xtask fetch-model` ({} missing)",
+            path.display()
+        );
+        kne_model::load(&path, &Device::flex()).unwrap()
+    });
+    f(loaded)
+}
+
+fn request() -> EditRequest {
+    EditRequest {
+        prompt: "The name of the country of citizenship of Leonardo DiCaprio is".into(),
+        target: "Syria".into(),
+        subject: "Leonardo DiCaprio".into(),
+    }
+}
+
+/// Teacher-forced argmax accuracy of the target tokens (the ES of METHODS.md).
+fn target_accuracy(loaded: &LoadedModel, r: &EditRequest) -> f64 {
+    let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
+    let ids = t.input_ids();
+    let logits = loaded
+        .model
+        .forward(loaded.model.ids_tensor(&[&ids]).unwrap());
+    let [_, seq, vocab] = logits.dims();
+    let predictions = argmax_rows(logits.reshape([seq, vocab])).unwrap();
+    let p = t.prompt_ids.len();
+    let hits = t
+        .target_ids
+        .iter()
+        .enumerate()
+        .filter(|(j, id)| predictions[p - 1 + j] == **id)
+        .count();
+    hits as f64 / t.target_ids.len() as f64
+}
+
+fn all_weights(loaded: &LoadedModel) -> BTreeMap<Site, Vec<u32>> {
+    loaded
+        .model
+        .sites()
+        .into_iter()
+        .map(|s| {
+            let v = loaded
+                .model
+                .site(s)
+                .unwrap()
+                .weight
+                .val()
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap();
+            (s, v.into_iter().map(f32::to_bits).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn kne_edit_writes_the_target_touches_only_the_ensemble_and_reverts_exactly() {
+    with_model(|loaded| {
+        let r = request();
+        let before_acc = target_accuracy(loaded, &r);
+        let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
+        let fact = FactTokens {
+            prompt_ids: t.prompt_ids.clone(),
+            target_ids: t.target_ids.clone(),
+        };
+        let config = AttributionConfig {
+            steps: 2,
+            layers: Some(vec![10, 20]),
+            ..Default::default()
+        };
+        let scores = attribute(&loaded.model, &[fact], &config, |_| {}).unwrap();
+        let ensemble = select(&scores, &loaded.model, 0.02, SelectionScope::Global).unwrap();
+        assert!(ensemble.neuron_count() > 0);
+        let mut editor = KneEditor::new(KneConfig::default(), ensemble.clone()).unwrap();
+        let outcome = editor.edit(loaded, std::slice::from_ref(&r)).unwrap();
+        eprintln!("stats: {:?}; accuracy before {before_acc}", outcome.stats);
+        assert!(outcome.stats.final_loss.unwrap() < outcome.stats.initial_loss.unwrap());
+        assert_eq!(outcome.stats.changed_parameters, ensemble.parameter_count());
+
+        let before = all_weights(loaded);
+        let applied = outcome.delta.apply(&mut loaded.model).unwrap();
+        let after_acc = target_accuracy(loaded, &r);
+        let edited = all_weights(loaded);
+        applied.revert(&mut loaded.model).unwrap();
+        assert_eq!(
+            all_weights(loaded),
+            before,
+            "revert must restore every weight bit for bit"
+        );
+
+        assert!(
+            after_acc > before_acc && after_acc >= 0.99,
+            "edit success {after_acc} (before {before_acc})"
+        );
+        for (site, bits) in &edited {
+            let [_, d_out] = loaded.model.site(*site).unwrap().dims();
+            let neurons = ensemble
+                .sites
+                .get(site)
+                .map(|s| s.neurons.clone())
+                .unwrap_or_default();
+            for (i, (a, b)) in bits.iter().zip(&before[site]).enumerate() {
+                let neuron = (i % d_out) as u32; // axis Out: neuron = column
+                if a != b {
+                    assert!(
+                        neurons.contains(&neuron),
+                        "{site} weight {i} changed outside the ensemble"
+                    );
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn patch_round_trips_and_rejects_bad_files() {
+    let mut delta = WeightDelta::default();
+    delta.sites.insert(
+        Site::new(3, ModuleKind::Down),
+        SiteDelta::Neurons {
+            axis: NeuronAxis::Out,
+            indices: vec![1, 7],
+            neuron_len: 1536,
+            values: (0..3072).map(|i| i as f32 * 1e-3).collect(),
+        },
+    );
+    delta.sites.insert(
+        Site::new(4, ModuleKind::Q),
+        SiteDelta::Neurons {
+            axis: NeuronAxis::In,
+            indices: vec![0],
+            neuron_len: 576,
+            values: vec![0.5; 576],
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("patch.safetensors");
+    let meta = BTreeMap::from([("method".to_string(), "kne".to_string())]);
+    delta.save(&path, &meta).unwrap();
+    let (back, read_meta) = WeightDelta::load(&path).unwrap();
+    assert_eq!(back, delta);
+    assert_eq!(read_meta.get("method").map(String::as_str), Some("kne"));
+
+    std::fs::write(&path, b"not a patch").unwrap();
+    let err = WeightDelta::load(&path).unwrap_err().to_string();
+    assert!(err.contains("patch.safetensors"), "{err}");
+
+    with_model(|loaded| {
+        let mut bad = WeightDelta::default();
+        bad.sites.insert(
+            Site::new(99, ModuleKind::Up),
+            SiteDelta::Dense {
+                d_in: 1,
+                d_out: 1,
+                values: vec![0.0],
+            },
+        );
+        let err = bad.apply(&mut loaded.model).unwrap_err().to_string();
+        assert!(err.contains("99.up"), "{err}");
+        let mut nan = WeightDelta::default();
+        nan.sites.insert(
+            Site::new(2, ModuleKind::Up),
+            SiteDelta::Neurons {
+                axis: NeuronAxis::Out,
+                indices: vec![5],
+                neuron_len: 576,
+                values: vec![f32::NAN; 576],
+            },
+        );
+        let before = all_weights(loaded);
+        let err = nan.apply(&mut loaded.model).unwrap_err().to_string();
+        assert!(err.contains("2.up") && err.contains("non-finite"), "{err}");
+        assert_eq!(
+            all_weights(loaded),
+            before,
+            "a refused delta changes nothing"
+        );
+    });
+}
