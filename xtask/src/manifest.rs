@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::checksum::Expected;
+use crate::checksum::{self, Expected};
 
 /// One file the manifest lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,28 @@ pub fn parse(text: &str) -> Result<Vec<Entry>> {
         bail!("it lists no files");
     }
     Ok(entries)
+}
+
+/// What is wrong with the files of `entries` below `dir`, one line each: missing, or not
+/// the expected file (both digests). Empty when every file is present and valid.
+pub fn problems(entries: &[Entry], dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for e in entries {
+        let p = e.under(dir);
+        match checksum::probe(&p)? {
+            None => out.push(format!("missing {}", p.display())),
+            Some(a) if !a.matches(&e.expected) => out.push(format!(
+                "{}: expected sha256 {} ({} bytes), found sha256 {} ({} bytes)",
+                p.display(),
+                e.expected.sha256,
+                e.expected.size,
+                a.sha256,
+                a.size
+            )),
+            Some(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 fn check_relative(path: &str) -> Result<()> {

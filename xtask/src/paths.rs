@@ -24,6 +24,12 @@ pub fn data_manifest(root: &Path) -> PathBuf {
     root.join("datasets").join("manifest.sha256")
 }
 
+/// `datasets/punkt.sha256`: the Punkt parameter files `fetch-data` makes, with sha256
+/// and size.
+pub fn punkt_manifest(root: &Path) -> PathBuf {
+    root.join("datasets").join("punkt.sha256")
+}
+
 /// The shared folder beside the checkout: `$KNE_SHARED`, else `<root>/../shared`
 /// (the same rule as `kne_model::paths::shared_dir`).
 pub fn shared_dir(root: &Path) -> PathBuf {

@@ -1,0 +1,24 @@
+//! `kne-eval`: the KnowEdit evaluation of the KNE reproduction.
+//!
+//! This crate owns
+//! - **data** ([`data`]): loaders for the KnowEdit test sets (ZsRE, WikiData counterfact,
+//!   WikiData recent) into one [`EditCase`](data::EditCase) type, with errors that name the
+//!   file, record and field;
+//! - **metrics** ([`metrics`]): Edit Succ., rephrase, portability (per sub-type), locality
+//!   (per sub-type) and fluency, defined as `shared/spec/METHODS.md` says and computed the
+//!   way EasyEdit computes them for decoder-only models (details and sources in
+//!   `EASYEDIT_NOTES.md`), per case ([`CaseScores`](metrics::CaseScores)) and averaged
+//!   ([`Summary`](metrics::Summary)); the pre-edit locality cache.
+//!
+//! It knows nothing of how an edit was made. The metrics know nothing of the tensor
+//! backend: the model enters only through the [`Scorer`](metrics::Scorer) trait (tokenize,
+//! teacher-forced argmax at answer positions, generation); [`ModelScorer`] implements it
+//! for the burn model of `kne-model` (batched, KV-cached generation).
+
+pub mod data;
+mod error;
+pub mod metrics;
+pub mod model_scorer;
+
+pub use error::{EvalError, ScorerError};
+pub use model_scorer::{BatchConfig, ModelScorer};
