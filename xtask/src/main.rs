@@ -32,8 +32,10 @@ enum Cmd {
     FetchData(fetch_data::FetchArgs),
     /// Check data/ against datasets/manifest.sha256 and datasets/punkt.sha256
     VerifyData(fetch_data::VerifyArgs),
-    /// Rerun a table or figure of the paper (the pipeline is not implemented yet)
+    /// Rerun a table or figure of the paper (experiments/<name>.toml → results/<name>/)
     Reproduce(reproduce::Args),
+    /// Write the reports of an experiment from the rows of all its shards
+    Merge(reproduce::MergeArgs),
     /// Run the criterion benches (`cargo bench -p kne-benches`)
     Bench(bench::Args),
 }
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Cmd::FetchData(a) => fetch_data::fetch(&root, a),
         Cmd::VerifyData(a) => fetch_data::verify(&root, a),
         Cmd::Reproduce(a) => reproduce::run(&root, a),
+        Cmd::Merge(a) => reproduce::merge(&root, a),
         Cmd::Bench(a) => bench::run(&root, a),
     };
     match result {

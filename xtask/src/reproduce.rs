@@ -1,10 +1,8 @@
 //! `cargo xtask reproduce <experiment> [--full]`: rerun a table or figure of the paper.
 //!
-//! The pipeline (issues 3–6) does not exist yet. What exists is the shape it drops into:
-//! [`preflight`] checks the inputs (model and data, verified), [`Plan`] says what an
-//! experiment runs, and [`execute`] is where `kne-bench`'s harness will be called with
-//! `experiments/<name>.toml`. Today `execute` reports that nothing was run, and the
-//! command exits 0 once the inputs are in place.
+//! Thin by design: [`preflight`] checks the inputs (model and data, verified), [`Plan`] says
+//! what an experiment runs, and [`execute`] hands `experiments/<name>.toml` to the harness
+//! in `kne-bench` (`kne reproduce`), which writes `results/<name>/`.
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +104,20 @@ pub struct Args {
     /// Run every case of every dataset instead of the documented default case limits
     #[arg(long)]
     pub full: bool,
+    /// Run only shard I of N (`I/N`, cases with index % N == I); `cargo xtask merge`
+    /// then writes the reports from every shard's rows
+    #[arg(long)]
+    pub shard: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Which table or figure
+    #[arg(value_enum)]
+    pub experiment: Experiment,
+    /// The reports of a `--full` run
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// The checked inputs of a run.
@@ -135,13 +147,6 @@ impl Plan {
             full,
         }
     }
-}
-
-/// What [`execute`] did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// The pipeline is not there yet; nothing ran, nothing was written.
-    NotImplemented,
 }
 
 /// Checks that the default model and every data file are present and valid; the error
@@ -175,9 +180,52 @@ pub fn preflight(root: &Path) -> Result<Inputs> {
     Ok(Inputs { model, data })
 }
 
-/// Runs one experiment. The drop-in point for the harness of issue 6.
-pub fn execute(_inputs: &Inputs, _plan: &Plan) -> Result<Outcome> {
-    Ok(Outcome::NotImplemented)
+/// `cargo run --release -p kne-bench --bin kne -- ARGS` in the workspace root.
+fn kne(root: &Path, args: &[String]) -> Result<()> {
+    let status =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root)
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "kne-bench",
+                "--bin",
+                "kne",
+                "--",
+            ])
+            .args(args)
+            .status()?;
+    if !status.success() {
+        bail!("`kne {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Runs one experiment through the harness (resumable: finished cases are skipped).
+pub fn execute(root: &Path, inputs: &Inputs, plan: &Plan, shard: Option<&str>) -> Result<()> {
+    if !plan.config.exists() {
+        bail!("{} is missing", paths::show(root, &plan.config));
+    }
+    let mut args = vec![
+        "reproduce".to_string(),
+        "--experiment".into(),
+        plan.config.display().to_string(),
+        "--model".into(),
+        inputs.model.display().to_string(),
+        "--data-dir".into(),
+        inputs.data.join("knowedit").display().to_string(),
+        "--out".into(),
+        root.join("results").display().to_string(),
+    ];
+    if plan.full {
+        args.push("--full".into());
+    }
+    if let Some(shard) = shard {
+        args.extend(["--shard".into(), shard.to_string()]);
+    }
+    kne(root, &args)
 }
 
 pub fn run(root: &Path, args: Args) -> Result<()> {
@@ -187,7 +235,6 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
         paths::show(root, &inputs.model),
         paths::show(root, &inputs.data)
     );
-    let mut not_implemented = 0;
     for e in args.experiment.expand() {
         let plan = Plan::new(root, e, args.full);
         println!(
@@ -195,46 +242,28 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
             plan.experiment.name(),
             plan.experiment.what()
         );
-        let config_note = if plan.config.exists() {
-            ""
-        } else {
-            " (not written yet)"
-        };
-        println!(
-            "  config:  {}{config_note}",
-            paths::show(root, &plan.config)
-        );
-        println!(
-            "  cases:   {}",
-            if plan.full {
-                "every case of every dataset (--full)"
-            } else {
-                "the default case limits of the config (--full: every case)"
-            }
-        );
-        println!(
-            "  outputs: {}/ (per-case rows as JSON lines, summary CSV, {})",
-            paths::show(root, &plan.out_dir),
-            match plan.experiment {
-                Experiment::Table1 | Experiment::Table2 => {
-                    "markdown table with the paper's numbers beside ours"
-                }
-                _ => "PNG plot",
-            }
-        );
-        match execute(&inputs, &plan)? {
-            Outcome::NotImplemented => {
-                not_implemented += 1;
-                println!("  status:  NOT IMPLEMENTED YET: nothing was run, nothing was written");
-            }
-        }
+        println!("  config:  {}", paths::show(root, &plan.config));
+        println!("  outputs: {}/", paths::show(root, &plan.out_dir));
+        execute(root, &inputs, &plan, args.shard.as_deref())?;
     }
-    if not_implemented > 0 {
-        println!(
-            "\nreproduce: the experiment pipeline is not implemented yet (KnowEdit metrics: \
-             issue 3; KNE attribution and editing: issue 4; baselines: issue 5; the harness, \
-             plots and claim verdicts: issue 6). The model and the data are in place."
-        );
+    Ok(())
+}
+
+/// `cargo xtask merge <experiment>`: the reports from every shard's rows.
+pub fn merge(root: &Path, args: MergeArgs) -> Result<()> {
+    for e in args.experiment.expand() {
+        let plan = Plan::new(root, e, args.full);
+        let mut kne_args = vec![
+            "report".to_string(),
+            "--experiment".into(),
+            plan.config.display().to_string(),
+            "--out".into(),
+            root.join("results").display().to_string(),
+        ];
+        if plan.full {
+            kne_args.push("--full".into());
+        }
+        kne(root, &kne_args)?;
     }
     Ok(())
 }

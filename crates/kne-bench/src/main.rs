@@ -18,11 +18,29 @@ enum Command {
     Logits(cli::logits::LogitsArgs),
     /// Greedy continuation of a prompt.
     Generate(cli::generate::GenerateArgs),
+    /// KnowEdit metrics of the unedited model (method `none`): per-case rows and a summary.
+    Eval(cli::eval::EvalArgs),
+    /// Localize a Knowledge Neuronal Ensemble on the first cases of a dataset.
+    Attr(cli::attr::AttrArgs),
+    /// Edit one fact (KNE or a baseline) and save the change as a safetensors patch.
+    Edit(cli::edit::EditArgs),
+    /// Apply a patch and show a greedy continuation before and after.
+    ApplyPatch(cli::edit::ApplyPatchArgs),
+    /// Run an experiment file (a table or figure of the paper): rows, summaries, plots.
+    Reproduce(cli::reproduce::ReproduceArgs),
+    /// Write an experiment's reports (and results/claims.md) from its rows, all shards.
+    Report(cli::reproduce::ReportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Logits(args) => cli::logits::run(args),
         Command::Generate(args) => cli::generate::run(args),
+        Command::Eval(args) => cli::eval::run(args),
+        Command::Attr(args) => cli::attr::run(args),
+        Command::Edit(args) => cli::edit::run(args),
+        Command::ApplyPatch(args) => cli::edit::run_apply(args),
+        Command::Reproduce(args) => cli::reproduce::run_reproduce(args),
+        Command::Report(args) => cli::reproduce::run_report(args),
     }
 }

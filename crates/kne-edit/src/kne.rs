@@ -30,10 +30,13 @@ pub struct KneConfig {
     /// α of Eq. 11: the update is `α/√n · ΔW` (default 1.0).
     #[serde(default = "default_alpha")]
     pub alpha: f32,
-    /// Adam learning rate on `W_kne` (default 0.05).
+    /// Adam learning rate on `W_kne` (default 0.001). Chosen on the first 4 WikiData
+    /// counterfact cases (ensemble of 4 facts) among 0.01, 0.003 and 0.001: all reach ES 100;
+    /// locality 22 / 41 / 45 and fluency 533 / 558 / 616 — larger steps overshoot and make
+    /// generations repeat the target.
     #[serde(default = "default_lr")]
     pub learning_rate: f64,
-    /// Adam steps at most (default 25).
+    /// Adam steps at most (default 60).
     #[serde(default = "default_steps")]
     pub steps: usize,
     /// Stop once the mean target NLL is below this (default 0.05, i.e. P(target) ≈ 0.95).
@@ -45,10 +48,10 @@ fn default_alpha() -> f32 {
     1.0
 }
 fn default_lr() -> f64 {
-    0.05
+    0.001
 }
 fn default_steps() -> usize {
-    25
+    60
 }
 fn default_early_stop() -> f32 {
     0.05

@@ -1,5 +1,9 @@
 //! One module per subcommand, plus what they share.
 
+pub mod attr;
+pub mod edit;
+pub mod eval;
 pub mod generate;
 pub mod logits;
 pub mod model_args;
+pub mod reproduce;

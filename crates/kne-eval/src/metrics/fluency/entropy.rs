@@ -18,14 +18,21 @@ pub fn ngram_entropy_bits<S: AsRef<str>>(tokens: &[S], n: usize) -> f64 {
         return 0.0;
     }
     let toks: Vec<&str> = tokens.iter().map(AsRef::as_ref).collect();
-    let mut counts: HashMap<&[&str], usize> = HashMap::new();
+    // Counts in first-occurrence order (Python's FreqDist order): the sum below then runs in
+    // a fixed order, so the result is bit-for-bit reproducible (a HashMap's is not).
+    let mut slot: HashMap<&[&str], usize> = HashMap::new();
+    let mut counts: Vec<usize> = Vec::new();
     for gram in toks.windows(n) {
-        *counts.entry(gram).or_insert(0) += 1;
+        let i = *slot.entry(gram).or_insert_with(|| {
+            counts.push(0);
+            counts.len() - 1
+        });
+        counts[i] += 1;
     }
     let total = (toks.len() + 1 - n) as f64;
     let ln2 = std::f64::consts::LN_2;
     counts
-        .values()
+        .iter()
         .map(|&c| {
             let f = c as f64 / total;
             -f * f.ln() / ln2

@@ -1,0 +1,124 @@
+//! FT-L as EasyEdit defines it (`easyeditor/models/ft/ft_main.py` with
+//! `objective_optimization: prompt_last`, which its survey reports as FT-L; the objective of
+//! the ROME paper's FT-L baseline): fine-tuning of one MLP down projection where the model
+//! reads the prompt only and the loss is the NLL of the target tokens at the prompt's last
+//! position, with EasyEdit's `norm_constraint`: after every Adam step the change is clamped
+//! element-wise to `[-ε, ε]` (an L∞ ball around the original weight). See
+//! [`super::finetune`] for the loop.
+
+use kne_edit::{EditError, EditOutcome, EditRequest, Editor};
+use kne_model::{LoadedModel, ModuleKind, Site};
+use serde::{Deserialize, Serialize};
+
+use super::common::{check_layers, positive};
+use super::finetune::{FinetuneSpec, Objective, finetune};
+
+/// FT-L's hyper-parameters (EasyEdit `hparams/FT/llama-7b.yaml` with `prompt_last`; the
+/// constraint from EasyEdit/ROME's constrained FT files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FtLConfig {
+    /// Fine-tuned layers (default `[20]`: EasyEdit's layer 21 of Llama-2's 32 scaled,
+    /// 21 · 30/32 = 19.7 → 20).
+    #[serde(default = "default_layers")]
+    pub layers: Vec<usize>,
+    /// The module fine-tuned in each layer (default `down`).
+    #[serde(default = "default_module")]
+    pub module: ModuleKind,
+    /// Epochs over the batch (default 25, `num_steps`).
+    #[serde(default = "default_steps")]
+    pub num_steps: usize,
+    /// Adam learning rate (default 5e-4, `lr`).
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Requests per optimiser step (default 1, `batch_size`).
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// `ε` of the L∞ clamp on the change (default 5e-4: `norm_constraint` of EasyEdit's and
+    /// ROME's constrained FT config for GPT-2 XL, `gpt2-xl_constr.json`).
+    #[serde(default = "default_eps")]
+    pub norm_constraint: f32,
+}
+
+fn default_layers() -> Vec<usize> {
+    vec![20]
+}
+fn default_module() -> ModuleKind {
+    ModuleKind::Down
+}
+fn default_steps() -> usize {
+    25
+}
+fn default_lr() -> f64 {
+    5e-4
+}
+fn default_batch() -> usize {
+    1
+}
+fn default_eps() -> f32 {
+    5e-3
+}
+
+impl Default for FtLConfig {
+    fn default() -> Self {
+        Self {
+            layers: default_layers(),
+            module: default_module(),
+            num_steps: default_steps(),
+            lr: default_lr(),
+            batch_size: default_batch(),
+            norm_constraint: default_eps(),
+        }
+    }
+}
+
+impl FtLConfig {
+    pub fn validate(&self) -> Result<(), EditError> {
+        if self.layers.is_empty() || self.num_steps == 0 || self.batch_size == 0 {
+            return Err(EditError::Config(
+                "ft-l: layers, num_steps and batch_size must be non-empty/positive".into(),
+            ));
+        }
+        positive("ft-l: lr", self.lr)?;
+        positive("ft-l: norm_constraint", self.norm_constraint as f64)
+    }
+}
+
+/// The FT-L editor.
+#[derive(Debug, Clone)]
+pub struct FtLEditor {
+    pub config: FtLConfig,
+}
+
+impl FtLEditor {
+    pub fn new(config: FtLConfig) -> Result<Self, EditError> {
+        config.validate()?;
+        Ok(Self { config })
+    }
+}
+
+impl Editor for FtLEditor {
+    fn name(&self) -> &str {
+        "ft-l"
+    }
+
+    fn edit(
+        &mut self,
+        model: &LoadedModel,
+        requests: &[EditRequest],
+    ) -> Result<EditOutcome, EditError> {
+        let layers = check_layers(&model.model, &self.config.layers, "ft-l")?;
+        let spec = FinetuneSpec {
+            sites: layers
+                .iter()
+                .map(|&l| Site::new(l, self.config.module))
+                .collect(),
+            objective: Objective::PromptLast,
+            num_steps: self.config.num_steps,
+            lr: self.config.lr,
+            batch_size: self.config.batch_size,
+            norm_constraint: Some(self.config.norm_constraint),
+        };
+        finetune(model, requests, &spec)
+    }
+}

@@ -1,0 +1,80 @@
+//! Building the KNE editor of a cell: attribution scores (cached per localization setting,
+//! so cells that differ only in `p` share them) and the ensemble.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kne_attr::{Ensemble, FactTokens, Scores, attribute, select};
+use kne_edit::{KneEditor, TokenizedRequest};
+use kne_eval::data::EditCase;
+use kne_model::LoadedModel;
+use serde::Serialize;
+
+use super::plan::Cell;
+use crate::results::config_hash;
+
+/// What the scores depend on.
+#[derive(Serialize)]
+struct ScoresKey<'a> {
+    model_sha256: &'a str,
+    dataset: &'a str,
+    localize: usize,
+    attribution: &'a kne_attr::AttributionConfig,
+}
+
+/// Attribution on the first `cell.kne.localize` cases of the dataset, cached in `dir`.
+pub fn scores_for(
+    loaded: &LoadedModel,
+    model_sha256: &str,
+    dataset: &str,
+    all_cases: &[EditCase],
+    cell: &Cell,
+    dir: &Path,
+) -> Result<Scores> {
+    let key = ScoresKey {
+        model_sha256,
+        dataset,
+        localize: cell.kne.localize,
+        attribution: &cell.kne.attribution,
+    };
+    let hash = config_hash(&key)?;
+    let path = dir.join(format!("scores-{}.json", &hash[..16]));
+    if path.exists() {
+        return Scores::load(&path)
+            .with_context(|| format!("reading cached scores {}", path.display()));
+    }
+    let facts: Vec<FactTokens> = all_cases
+        .iter()
+        .take(cell.kne.localize)
+        .map(|case| {
+            TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new)
+                .map(|t| FactTokens {
+                    prompt_ids: t.prompt_ids,
+                    target_ids: t.target_ids,
+                })
+                .with_context(|| format!("{dataset} case {}", case.index))
+        })
+        .collect::<Result<_>>()?;
+    let bar = ProgressBar::new(facts.len() as u64).with_style(
+        ProgressStyle::with_template("{prefix} localizing [{bar:30}] {pos}/{len} facts, eta {eta}")
+            .expect("valid template"),
+    );
+    bar.set_prefix(format!("{dataset}/{}", cell.label));
+    let scores = attribute(&loaded.model, &facts, &cell.kne.attribution, |_| bar.inc(1))?;
+    bar.finish_and_clear();
+    scores.save(&path)?;
+    Ok(scores)
+}
+
+/// The ensemble of the cell (saved beside its rows) and its editor.
+pub fn kne_editor(
+    loaded: &LoadedModel,
+    scores: &Scores,
+    cell: &Cell,
+    cell_dir: &Path,
+) -> Result<KneEditor> {
+    let ensemble: Ensemble = select(scores, &loaded.model, cell.kne.p, cell.kne.scope)?;
+    ensemble.save(&cell_dir.join("ensemble.json"))?;
+    Ok(KneEditor::new(cell.kne.edit.clone(), ensemble)?)
+}

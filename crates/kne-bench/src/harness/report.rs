@@ -1,0 +1,200 @@
+//! Summaries of an experiment's rows: CSV, a markdown table with the paper's numbers beside
+//! ours (and bootstrap 95 % intervals), and PNG plots for sweeps.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use kne_eval::metrics::CaseScores;
+
+use super::bootstrap::bootstrap_mean_ci;
+use super::experiment::Experiment;
+use super::plan::{Cell, cells};
+use super::plot::plot_sweep;
+use super::runner::CellRow;
+use crate::results::{Row, write_atomic};
+
+/// A metric of a case's scores.
+pub type MetricOf = fn(&CaseScores) -> Option<f64>;
+
+/// The four metrics of the paper's tables: (key in `[paper]`, heading, accessor).
+pub const METRICS: [(&str, &str, MetricOf); 4] = [
+    ("es", "Edit Succ.", |s| s.edit_success),
+    ("portability", "Portability", |s| s.portability),
+    ("locality", "Locality", |s| s.locality),
+    ("fluency", "Fluency", |s| s.fluency),
+];
+
+/// One metric of one cell: mean ×100 over the cases that have it, its interval, count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricStat {
+    pub mean: Option<f64>,
+    pub ci: Option<(f64, f64)>,
+    pub count: usize,
+}
+
+impl MetricStat {
+    pub fn of(values: &[f64]) -> Self {
+        let mean =
+            (!values.is_empty()).then(|| 100.0 * values.iter().sum::<f64>() / values.len() as f64);
+        let ci = bootstrap_mean_ci(values, 0.95, 2000, 0).map(|(lo, hi)| (100.0 * lo, 100.0 * hi));
+        Self {
+            mean,
+            ci,
+            count: values.len(),
+        }
+    }
+}
+
+/// Rows of one cell, from every shard's file, one per case (the first if a case repeats).
+pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
+    let mut by_case: BTreeMap<usize, CellRow> = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(cell_dir) else {
+        return Ok(Vec::new());
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rows") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("reading {}", file.display()))?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let row: Row<CellRow> = serde_json::from_str(line)
+                .with_context(|| format!("{}: line {}: not a result row", file.display(), n + 1))?;
+            by_case.entry(row.data.scores.index).or_insert(row.data);
+        }
+    }
+    Ok(by_case.into_values().collect())
+}
+
+/// Per dataset and cell, the four metrics and the number of failed edits.
+pub type Table = BTreeMap<String, Vec<(Cell, [MetricStat; 4], usize)>>;
+
+pub fn collect(experiment: &Experiment, out: &Path, full: bool) -> Result<Table> {
+    let cells = cells(experiment, full)?;
+    let mut table = Table::new();
+    for dataset in &experiment.datasets {
+        let mut row = Vec::new();
+        for cell in &cells {
+            let rows = read_cell_rows(&out.join(dataset).join(&cell.label))?;
+            let errors = rows.iter().filter(|r| r.error.is_some()).count();
+            let stats = METRICS.map(|(_, _, get)| {
+                let values: Vec<f64> = rows.iter().filter_map(|r| get(&r.scores)).collect();
+                MetricStat::of(&values)
+            });
+            row.push((cell.clone(), stats, errors));
+        }
+        table.insert(dataset.clone(), row);
+    }
+    Ok(table)
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or(String::new(), |v| format!("{v:.4}"))
+}
+
+/// Writes `summary.csv`, `summary.md` and (for sweeps) one PNG per dataset into `out`.
+pub fn write_reports(
+    experiment: &Experiment,
+    out: &Path,
+    full: bool,
+    command: &str,
+) -> Result<Table> {
+    let table = collect(experiment, out, full)?;
+    let mut csv = String::from(
+        "dataset,cell,method,metric,mean,ci95_low,ci95_high,cases,failed_edits,paper\n",
+    );
+    for (dataset, cells) in &table {
+        for (cell, stats, errors) in cells {
+            for ((key, _, _), stat) in METRICS.iter().zip(stats) {
+                let paper = paper_value(experiment, dataset, &cell.label, key);
+                let _ = writeln!(
+                    csv,
+                    "{dataset},{},{},{key},{},{},{},{},{errors},{}",
+                    cell.label,
+                    cell.method,
+                    fmt_opt(stat.mean),
+                    fmt_opt(stat.ci.map(|c| c.0)),
+                    fmt_opt(stat.ci.map(|c| c.1)),
+                    stat.count,
+                    fmt_opt(paper),
+                );
+            }
+        }
+    }
+    write_atomic(&out.join("summary.csv"), csv.as_bytes())?;
+    write_atomic(
+        &out.join("summary.md"),
+        markdown(experiment, &table, command).as_bytes(),
+    )?;
+    if experiment.sweep.is_some() {
+        for (dataset, cells) in &table {
+            plot_sweep(
+                experiment,
+                dataset,
+                cells,
+                &out.join(format!("{dataset}.png")),
+            )?;
+        }
+    }
+    Ok(table)
+}
+
+fn paper_value(experiment: &Experiment, dataset: &str, cell: &str, metric: &str) -> Option<f64> {
+    experiment
+        .paper
+        .get(dataset)?
+        .get(cell)?
+        .get(metric)
+        .copied()
+}
+
+fn markdown(experiment: &Experiment, table: &Table, command: &str) -> String {
+    let mut md = format!("# {}\n\nProduced by `{command}`.\n", experiment.title);
+    md.push_str(
+        "Each cell: our mean over the evaluated cases ×100, [bootstrap 95 % interval], and the \
+         paper's number in parentheses where it reports one. Fluency is the weighted bi-/tri-gram \
+         entropy ×100.\n",
+    );
+    for (dataset, cells) in table {
+        let _ = write!(md, "\n## {dataset}\n\n| Metric |");
+        for (cell, _, _) in cells {
+            let _ = write!(md, " {} |", cell.label);
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---|".repeat(cells.len()));
+        md.push('\n');
+        for (m, (key, heading, _)) in METRICS.iter().enumerate() {
+            let _ = write!(md, "| {heading} |");
+            for (cell, stats, _) in cells {
+                let s = stats[m];
+                let ours = match (s.mean, s.ci) {
+                    (Some(mean), Some((lo, hi))) => format!("{mean:.2} [{lo:.1}, {hi:.1}]"),
+                    (Some(mean), None) => format!("{mean:.2}"),
+                    _ => "–".into(),
+                };
+                let paper = paper_value(experiment, dataset, &cell.label, key)
+                    .map_or(String::new(), |p| format!(" ({p:.2})"));
+                let _ = write!(md, " {ours}{paper} |");
+            }
+            md.push('\n');
+        }
+        md.push_str("| cases (failed edits) |");
+        for (_, stats, errors) in cells {
+            let _ = write!(md, " {} ({errors}) |", stats[0].count + errors);
+        }
+        md.push('\n');
+    }
+    md
+}

@@ -1,0 +1,276 @@
+//! Running an experiment: every (dataset, cell, case), resumable and shardable.
+//!
+//! Layout under `results/<experiment>/<dataset>/`:
+//! - `pre_edit[.shard-i-of-n].json`: the unedited model's locality predictions (computed once);
+//! - `scores-<hash>.json`: attribution scores of a localization setting (KNE cells);
+//! - `<cell>/rows[.shard-i-of-n].jsonl`: one row per case, appended and fsynced as it finishes;
+//! - `<cell>/ensemble.json`: the KNE ensemble used.
+//!
+//! A row carries the config hash of its cell; an existing rows file of another config is
+//! refused, and finished cases are skipped, so an interrupted run resumes where it stopped.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use kne_edit::{EditRequest, EditStats, Editor};
+use kne_eval::ModelScorer;
+use kne_eval::data::{Dataset, EditCase, load_cases};
+use kne_eval::metrics::{CaseScores, Decoding, EvalConfig, PreEditCache, evaluate_case};
+use kne_model::LoadedModel;
+use serde::{Deserialize, Serialize};
+
+use super::experiment::Experiment;
+use super::localize::{kne_editor, scores_for};
+use super::plan::{Cell, cells};
+use crate::baselines::{build_editor, load_baseline_configs};
+use crate::results::{Row, RowLog, RowMeta, code_version, config_hash, sha256_file};
+
+/// Where and how much to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub experiment: PathBuf,
+    pub model: PathBuf,
+    /// Folder holding `ZsRE/`, `wiki_counterfact/`, `wiki_recent/`.
+    pub data_dir: PathBuf,
+    /// Parent of the experiment's folder (`results/`).
+    pub out_root: PathBuf,
+    /// Workspace root, for relative paths in the experiment file.
+    pub root: PathBuf,
+    pub full: bool,
+    /// `(i, n)`: this process runs the cases with `index % n == i`.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// The payload of a result row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellRow {
+    pub cell: String,
+    #[serde(flatten)]
+    pub scores: CaseScores,
+    pub edit: Option<EditStats>,
+    /// Why the case has no scores (a failed or non-finite edit, rolled back).
+    pub error: Option<String>,
+}
+
+/// What a cell's config hash covers: everything that changes its numbers.
+#[derive(Serialize)]
+struct CellKey<'a> {
+    experiment: &'a str,
+    dataset: &'a str,
+    cell: &'a Cell,
+    seed: u64,
+    eval: &'a super::experiment::EvalSettings,
+    baselines: Option<&'a crate::baselines::BaselineConfigs>,
+    model_sha256: &'a str,
+}
+
+pub fn run(options: &RunOptions) -> Result<()> {
+    let experiment = Experiment::load(&options.experiment)?;
+    let cells = cells(&experiment, options.full)?;
+    let started = Instant::now();
+    eprintln!("loading {}", options.model.display());
+    let mut loaded = kne_model::load(&options.model, &burn::tensor::Device::flex())
+        .with_context(|| format!("loading model {}", options.model.display()))?;
+    let model_sha256 = sha256_file(&options.model)?;
+    let baselines = if cells.iter().any(|c| c.method != "kne") {
+        Some(load_baseline_configs(
+            &options.root.join(&experiment.baselines),
+        )?)
+    } else {
+        None
+    };
+    let out = options.out_root.join(&experiment.name);
+    let suffix = match options.shard {
+        Some((i, n)) => format!(".shard-{i}-of-{n}"),
+        None => String::new(),
+    };
+    for name in &experiment.datasets {
+        let dataset = Dataset::from_name(name)?;
+        let path = options.data_dir.join(dataset.test_file());
+        let all_cases = load_cases(dataset, &path)?;
+        let limit = if options.full {
+            match experiment.full_cases {
+                0 => all_cases.len(),
+                n => n.min(all_cases.len()),
+            }
+        } else {
+            experiment.cases.min(all_cases.len())
+        };
+        let cases: Vec<&EditCase> = all_cases[..limit]
+            .iter()
+            .filter(|c| options.shard.is_none_or(|(i, n)| c.index % n == i))
+            .collect();
+        let ds_dir = out.join(name);
+        std::fs::create_dir_all(&ds_dir)
+            .with_context(|| format!("creating {}", ds_dir.display()))?;
+        let pre = pre_edit_cache(
+            &loaded,
+            &model_sha256,
+            dataset,
+            &cases,
+            &ds_dir.join(format!("pre_edit{suffix}.json")),
+        )?;
+        for cell in &cells {
+            let cell_dir = ds_dir.join(&cell.label);
+            let key = CellKey {
+                experiment: &experiment.name,
+                dataset: name,
+                cell,
+                seed: experiment.seed,
+                eval: &experiment.eval,
+                baselines: baselines.as_ref().filter(|_| cell.method != "kne"),
+                model_sha256: &model_sha256,
+            };
+            let hash = config_hash(&key)?;
+            let (mut log, done) =
+                RowLog::open::<CellRow>(&cell_dir.join(format!("rows{suffix}.jsonl")), &hash)?;
+            let done: BTreeSet<usize> = done.iter().map(|r| r.data.scores.index).collect();
+            let todo: Vec<&EditCase> = cases
+                .iter()
+                .copied()
+                .filter(|c| !done.contains(&c.index))
+                .collect();
+            if todo.is_empty() {
+                continue;
+            }
+            let mut editor: Box<dyn Editor> = if cell.method == "kne" {
+                let scores = scores_for(&loaded, &model_sha256, name, &all_cases, cell, &ds_dir)?;
+                Box::new(kne_editor(&loaded, &scores, cell, &cell_dir)?)
+            } else {
+                let configs = baselines.as_ref().context("baseline configs")?;
+                build_editor(&cell.method, configs, &options.root)
+                    .with_context(|| format!("building editor `{}`", cell.method))?
+            };
+            let bar = ProgressBar::new(todo.len() as u64).with_style(
+                ProgressStyle::with_template(
+                    "{prefix:24} [{bar:30}] {pos}/{len} cases, {per_sec}, eta {eta}",
+                )
+                .expect("valid template"),
+            );
+            bar.set_prefix(format!("{name}/{}", cell.label));
+            for batch in todo.chunks(cell.batch_size) {
+                let batch_start = Instant::now();
+                let rows =
+                    edit_and_score(&mut loaded, editor.as_mut(), batch, &pre, &experiment, cell)?;
+                let wall_s = batch_start.elapsed().as_secs_f64() / batch.len() as f64;
+                for data in rows {
+                    let meta = RowMeta {
+                        config_hash: hash.clone(),
+                        method: cell.method.clone(),
+                        model: options.model.display().to_string(),
+                        model_sha256: model_sha256.clone(),
+                        code_version: code_version(),
+                        wall_s,
+                    };
+                    log.append(&Row { meta, data })?;
+                }
+                bar.inc(batch.len() as u64);
+            }
+            bar.finish();
+        }
+    }
+    eprintln!(
+        "{} done in {:.0} s",
+        experiment.name,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The unedited model's predictions for `cases`, loaded from `path` or computed and saved.
+fn pre_edit_cache(
+    loaded: &LoadedModel,
+    model_sha256: &str,
+    dataset: Dataset,
+    cases: &[&EditCase],
+    path: &std::path::Path,
+) -> Result<PreEditCache> {
+    let mut cache = match PreEditCache::load(path) {
+        Ok(cache) if cache.model == model_sha256 && cache.dataset == dataset => cache,
+        _ => PreEditCache::new(model_sha256, dataset),
+    };
+    let missing = cases.iter().filter(|c| cache.get(c).is_none()).count();
+    if missing > 0 {
+        let mut scorer = ModelScorer::from_loaded(loaded);
+        for case in cases {
+            cache.get_or_compute(case, &mut scorer)?;
+        }
+        cache.save(path)?;
+    }
+    Ok(cache)
+}
+
+/// Edits one batch, scores each of its cases on the edited model, restores the model.
+/// A failed edit (e.g. a non-finite loss) becomes error rows; the sweep goes on.
+fn edit_and_score(
+    loaded: &mut LoadedModel,
+    editor: &mut dyn Editor,
+    batch: &[&EditCase],
+    pre: &PreEditCache,
+    experiment: &Experiment,
+    cell: &Cell,
+) -> Result<Vec<CellRow>> {
+    let requests: Vec<EditRequest> = batch
+        .iter()
+        .map(|c| EditRequest {
+            prompt: c.prompt.clone(),
+            target: c.target_new.clone(),
+            subject: c.subject.clone(),
+        })
+        .collect();
+    let failed = |message: String| -> Vec<CellRow> {
+        batch
+            .iter()
+            .map(|c| CellRow {
+                cell: cell.label.clone(),
+                scores: CaseScores::empty(c.dataset, c.index),
+                edit: None,
+                error: Some(message.clone()),
+            })
+            .collect()
+    };
+    let outcome = match editor.edit(loaded, &requests) {
+        Ok(outcome) => outcome,
+        Err(e) => return Ok(failed(e.to_string())),
+    };
+    let applied = match outcome.delta.apply(&mut loaded.model) {
+        Ok(applied) => applied,
+        Err(e) => return Ok(failed(e.to_string())),
+    };
+    let mut rows = Vec::with_capacity(batch.len());
+    let mut result = Ok(());
+    {
+        let mut scorer = ModelScorer::from_loaded(loaded);
+        for case in batch {
+            let mut eval = EvalConfig {
+                generation: experiment.eval.generation,
+                keep_generated_text: true,
+            };
+            // One seed per case: runs are reproducible and cases independent.
+            if let Some(g) = eval.generation.as_mut()
+                && let Decoding::TopK { seed, .. } = &mut g.decoding
+            {
+                *seed = experiment.seed.wrapping_add(case.index as u64);
+            }
+            let predictions = pre.get(case).context("pre-edit predictions missing")?;
+            match evaluate_case(case, predictions, &mut scorer, &eval) {
+                Ok(scores) => rows.push(CellRow {
+                    cell: cell.label.clone(),
+                    scores,
+                    edit: Some(outcome.stats.clone()),
+                    error: None,
+                }),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+    }
+    applied.revert(&mut loaded.model)?;
+    result?;
+    Ok(rows)
+}
