@@ -81,13 +81,21 @@ pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
 /// Per dataset and cell, the four metrics and the number of failed edits.
 pub type Table = BTreeMap<String, Vec<(Cell, [MetricStat; 4], usize)>>;
 
+/// Rows of the cases the run plans (the first `cases`, or `full_cases` with `--full`), so a
+/// smaller rerun of a folder that holds more rows reports what it says.
 pub fn collect(experiment: &Experiment, out: &Path, full: bool) -> Result<Table> {
     let cells = cells(experiment, full)?;
+    let limit = match (full, experiment.full_cases) {
+        (false, _) => experiment.cases,
+        (true, 0) => usize::MAX,
+        (true, n) => n,
+    };
     let mut table = Table::new();
     for dataset in &experiment.datasets {
         let mut row = Vec::new();
         for cell in &cells {
-            let rows = read_cell_rows(&out.join(dataset).join(&cell.label))?;
+            let mut rows = read_cell_rows(&out.join(dataset).join(&cell.label))?;
+            rows.retain(|r| r.scores.index < limit);
             let errors = rows.iter().filter(|r| r.error.is_some()).count();
             let stats = METRICS.map(|(_, _, get)| {
                 let values: Vec<f64> = rows.iter().filter_map(|r| get(&r.scores)).collect();
