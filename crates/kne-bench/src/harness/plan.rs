@@ -13,7 +13,7 @@ pub struct Cell {
     pub label: String,
     /// `kne` or a baseline name.
     pub method: String,
-    /// KNE's settings (ignored by baselines, but part of every config hash for simplicity).
+    /// KNE's settings (ignored by baselines, and left out of their config hash).
     pub kne: KneSettings,
     pub batch_size: usize,
     /// The swept value as text, for plots.

@@ -55,12 +55,16 @@ pub struct CellRow {
     pub error: Option<String>,
 }
 
-/// What a cell's config hash covers: everything that changes its numbers.
+/// What a cell's config hash covers: everything that changes its numbers, and nothing
+/// else (a baseline's rows stay valid when only KNE's settings change).
 #[derive(Serialize)]
 struct CellKey<'a> {
     experiment: &'a str,
     dataset: &'a str,
-    cell: &'a Cell,
+    label: &'a str,
+    method: &'a str,
+    batch_size: usize,
+    kne: Option<&'a super::experiment::KneSettings>,
     seed: u64,
     eval: &'a super::experiment::EvalSettings,
     baselines: Option<&'a crate::baselines::BaselineConfigs>,
@@ -118,7 +122,10 @@ pub fn run(options: &RunOptions) -> Result<()> {
             let key = CellKey {
                 experiment: &experiment.name,
                 dataset: name,
-                cell,
+                label: &cell.label,
+                method: &cell.method,
+                batch_size: cell.batch_size,
+                kne: (cell.method == "kne").then_some(&cell.kne),
                 seed: experiment.seed,
                 eval: &experiment.eval,
                 baselines: baselines.as_ref().filter(|_| cell.method != "kne"),
