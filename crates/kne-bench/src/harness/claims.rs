@@ -99,12 +99,13 @@ pub fn write_claims(root: &Path, results: &Path) -> Result<String> {
                     best_baseline(t, dataset, metric)?,
                 ))
             });
-            let (evidence, v) = match row {
-                Some((kne, (label, best))) => (
+            let (evidence, v) = match (row, &table1) {
+                (Some((kne, (label, best))), _) => (
                     format!("KNE {} vs {label} {}", fmt(kne), fmt(best)),
                     verdict(kne, best, margin),
                 ),
-                None => ("table1".into(), "not run"),
+                (None, Some(_)) => ("no evaluated case has this metric".into(), "no data"),
+                (None, None) => ("table1".into(), "not run"),
             };
             let _ = writeln!(md, "| {claim} | {evidence} | {v} |");
         }
