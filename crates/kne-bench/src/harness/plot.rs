@@ -16,7 +16,8 @@ pub fn plot_sweep(
     cells: &[(Cell, [MetricStat; 4], usize)],
     path: &Path,
 ) -> Result<()> {
-    let tmp = path.with_extension("png.tmp");
+    // The encoder picks the format from the extension, so the temporary name ends in .png.
+    let tmp = path.with_extension("tmp.png");
     {
         let root = BitMapBackend::new(&tmp, (1200, 900)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
