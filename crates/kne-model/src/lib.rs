@@ -29,7 +29,7 @@ pub mod tokenizer;
 pub use config::LlamaConfig;
 pub use error::ModelError;
 pub use generate::{GreedyConfig, argmax_rows};
-pub use interventions::{Captured, Captures, Interventions, SiteHook};
+pub use interventions::{Captured, Captures, DeltaUnits, Interventions, NeuronDelta, SiteHook};
 pub use kv_cache::KvCache;
 pub use llama::{ForwardOutput, Llama};
 pub use load::{LoadedModel, ModelFormat, TensorSource, load};
