@@ -3,6 +3,7 @@
 
 mod atomic;
 mod bench;
+mod bench_report;
 mod checksum;
 mod fetch_data;
 mod fetch_model;
