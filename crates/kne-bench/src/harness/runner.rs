@@ -8,6 +8,8 @@
 //!
 //! A row carries the config hash of its cell; an existing rows file of another config is
 //! refused, and finished cases are skipped, so an interrupted run resumes where it stopped.
+//! A case whose edit failed has an error row ([`edit_and_score`]) and counts as finished:
+//! the failure is deterministic, so a rerun would only repeat it.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
