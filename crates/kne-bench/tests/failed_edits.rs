@@ -77,7 +77,11 @@ fn a_diverging_kne_edit_becomes_error_rows_and_the_sweep_goes_on() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(rows.len(), 3, "every case has its row: the sweep went on\n{text}");
+    assert_eq!(
+        rows.len(),
+        3,
+        "every case has its row: the sweep went on\n{text}"
+    );
     for (i, row) in rows.iter().enumerate() {
         assert_eq!(row["index"], i);
         let error = row["error"]
@@ -89,7 +93,10 @@ fn a_diverging_kne_edit_becomes_error_rows_and_the_sweep_goes_on() {
                 && error.contains("left unchanged"),
             "{error}"
         );
-        assert!(row["edit"].is_null() && row["edit_success"].is_null(), "{row}");
+        assert!(
+            row["edit"].is_null() && row["edit_success"].is_null(),
+            "{row}"
+        );
     }
     // The reports count the failures instead of averaging over them.
     let table = report::write_reports(&parsed, &out.join("diverging"), false, "test").unwrap();
@@ -223,9 +230,22 @@ fn failed_edits_leave_the_model_bit_identical_and_later_cases_run() {
             &experiment,
             &cell,
         )
-        .unwrap_or_else(|e| panic!("case {}: {fault:?} must not abort the run: {e:#}", case.index));
-        assert_eq!(site_bits(&loaded), weights, "after {fault:?}: weights restored");
-        assert_eq!(logit_bits(&loaded), logits, "after {fault:?}: model restored");
+        .unwrap_or_else(|e| {
+            panic!(
+                "case {}: {fault:?} must not abort the run: {e:#}",
+                case.index
+            )
+        });
+        assert_eq!(
+            site_bits(&loaded),
+            weights,
+            "after {fault:?}: weights restored"
+        );
+        assert_eq!(
+            logit_bits(&loaded),
+            logits,
+            "after {fault:?}: model restored"
+        );
         rows.extend(batch);
     }
     assert_eq!(rows.len(), 5);
@@ -245,13 +265,20 @@ fn failed_edits_leave_the_model_bit_identical_and_later_cases_run() {
         error(2)
     );
     assert!(
-        error(3).starts_with("edit rolled back (case 3): the edited model's loss on the edit requests is NaN")
-            || error(3).starts_with("edit rolled back (case 3): the edited model's loss on the edit requests is inf"),
+        error(3).starts_with(
+            "edit rolled back (case 3): the edited model's loss on the edit requests is NaN"
+        ) || error(3).starts_with(
+            "edit rolled back (case 3): the edited model's loss on the edit requests is inf"
+        ),
         "{}",
         error(3)
     );
     for i in 1..4 {
-        assert!(error(i).ends_with("the model was left unchanged"), "{}", error(i));
+        assert!(
+            error(i).ends_with("the model was left unchanged"),
+            "{}",
+            error(i)
+        );
         assert_eq!(rows[i].scores.index, i);
         assert!(rows[i].scores.edit_success.is_none() && rows[i].edit.is_none());
     }
@@ -260,16 +287,30 @@ fn failed_edits_leave_the_model_bit_identical_and_later_cases_run() {
     let mut clean = FaultyEditor {
         faults: [Fault::None].into_iter().collect(),
     };
-    let alone = edit_and_score(&mut loaded, &mut clean, &cases[4..], &pre, &experiment, &cell)
-        .unwrap();
+    let alone = edit_and_score(
+        &mut loaded,
+        &mut clean,
+        &cases[4..],
+        &pre,
+        &experiment,
+        &cell,
+    )
+    .unwrap();
     assert_eq!(alone, rows[4..]);
 
     // A failed batch gives one row per case, each naming the whole batch.
     let mut nan = FaultyEditor {
         faults: [Fault::NanDelta].into_iter().collect(),
     };
-    let batch = edit_and_score(&mut loaded, &mut nan, &cases[1..3], &pre, &experiment, &cell)
-        .unwrap();
+    let batch = edit_and_score(
+        &mut loaded,
+        &mut nan,
+        &cases[1..3],
+        &pre,
+        &experiment,
+        &cell,
+    )
+    .unwrap();
     assert_eq!(batch.len(), 2);
     for (row, index) in batch.iter().zip([1, 2]) {
         assert_eq!(row.scores.index, index);

@@ -128,7 +128,9 @@ impl SiteDelta {
                 ..
             } => indices
                 .iter()
-                .flat_map(|&k| (0..*neuron_len).map(move |j| flat_index(*axis, d_out, k as usize, j)))
+                .flat_map(|&k| {
+                    (0..*neuron_len).map(move |j| flat_index(*axis, d_out, k as usize, j))
+                })
                 .map(|i| (i, weight[i]))
                 .find(|(_, w)| !w.is_finite()),
             SiteDelta::Dense { .. } => weight

@@ -254,6 +254,9 @@ fn a_finite_delta_that_overflows_a_weight_is_refused_and_rolled_back() {
             "a refused delta leaves the model as it was"
         );
         once.revert(&mut loaded.model).unwrap();
-        assert_eq!([site_bits(loaded, first), site_bits(loaded, second)], original);
+        assert_eq!(
+            [site_bits(loaded, first), site_bits(loaded, second)],
+            original
+        );
     });
 }
