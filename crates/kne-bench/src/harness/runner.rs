@@ -81,6 +81,16 @@ pub fn run(options: &RunOptions) -> Result<()> {
     eprintln!("loading {}", options.model.display());
     let mut loaded = kne_model::load(&options.model, &burn::tensor::Device::flex())
         .with_context(|| format!("loading model {}", options.model.display()))?;
+    // What needs the model to check (layers that exist) is checked before anything is written.
+    for cell in cells.iter().filter(|c| c.method == "kne") {
+        cell.kne.attribution.sites(&loaded.model).with_context(|| {
+            format!(
+                "{}: field `kne.attribution` (cell `{}`)",
+                options.experiment.display(),
+                cell.label
+            )
+        })?;
+    }
     let model_sha256 = sha256_file(&options.model)?;
     let baselines = if cells.iter().any(|c| c.method != "kne") {
         Some(load_baseline_configs(
