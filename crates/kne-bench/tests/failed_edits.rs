@@ -273,14 +273,14 @@ fn failed_edits_leave_the_model_bit_identical_and_later_cases_run() {
         "{}",
         error(3)
     );
-    for i in 1..4 {
+    for (i, row) in rows.iter().enumerate().take(4).skip(1) {
         assert!(
             error(i).ends_with("the model was left unchanged"),
             "{}",
             error(i)
         );
-        assert_eq!(rows[i].scores.index, i);
-        assert!(rows[i].scores.edit_success.is_none() && rows[i].edit.is_none());
+        assert_eq!(row.scores.index, i);
+        assert!(row.scores.edit_success.is_none() && row.edit.is_none());
     }
 
     // The last case scores exactly as it does with no failure before it.
