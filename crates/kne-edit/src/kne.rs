@@ -150,6 +150,7 @@ impl Editor for KneEditor {
         requests: &[EditRequest],
     ) -> Result<EditOutcome, EditError> {
         let start = Instant::now();
+        self.ensemble.check(&model.model)?;
         let tokenized = TokenizedRequest::all(&model.tokenizer, requests)?;
         let tracked = model.model.frozen_autodiff();
         let device = tracked.device();
