@@ -3,6 +3,7 @@
 
 mod atomic;
 mod bench;
+mod checked_part;
 mod checksum;
 mod fetch_data;
 mod fetch_model;
