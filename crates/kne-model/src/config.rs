@@ -127,7 +127,13 @@ impl LlamaConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let hf: HfConfig = serde_json::from_str(&text).map_err(|e| ModelError::Format {
+        Self::from_hf_json_str(&text, path)
+    }
+
+    /// Parses the text of an HF `config.json`, as [`LlamaConfig::from_hf_json`] does after
+    /// reading it; `path` is only used in error messages (the fuzz targets call this).
+    pub fn from_hf_json_str(text: &str, path: &Path) -> Result<Self, ModelError> {
+        let hf: HfConfig = serde_json::from_str(text).map_err(|e| ModelError::Format {
             path: path.to_path_buf(),
             message: format!("config.json: {e}"),
         })?;
