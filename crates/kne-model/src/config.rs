@@ -168,7 +168,8 @@ impl LlamaConfig {
         Ok(config)
     }
 
-    /// Rejects shapes the model code cannot run (zero sizes, heads not dividing).
+    /// Rejects shapes the model code cannot run (zero sizes, heads not dividing, products of
+    /// sizes that overflow).
     pub fn validate(&self, path: &Path) -> Result<(), ModelError> {
         let bad = |message: String| ModelError::Format {
             path: path.to_path_buf(),
@@ -190,6 +191,42 @@ impl LlamaConfig {
         }
         if self.head_dim == 0 || !self.head_dim.is_multiple_of(2) {
             return Err(bad(format!("head_dim {} must be even", self.head_dim)));
+        }
+        // Every size the model builder and the editors multiply must fit a usize, so that
+        // [`LlamaConfig::site_dims`] and the weight shapes never overflow.
+        let products = [
+            (
+                "num_attention_heads × head_dim",
+                self.num_attention_heads,
+                self.head_dim,
+            ),
+            (
+                "num_key_value_heads × head_dim",
+                self.num_key_value_heads,
+                self.head_dim,
+            ),
+            (
+                "vocab_size × hidden_size",
+                self.vocab_size,
+                self.hidden_size,
+            ),
+            (
+                "hidden_size × intermediate_size",
+                self.hidden_size,
+                self.intermediate_size,
+            ),
+        ];
+        for (what, a, b) in products {
+            if a.checked_mul(b).is_none() {
+                return Err(bad(format!("{what} = {a} × {b} overflows")));
+            }
+        }
+        let q = self.num_attention_heads * self.head_dim;
+        if self.hidden_size.checked_mul(q).is_none() {
+            return Err(bad(format!(
+                "hidden_size × (num_attention_heads × head_dim) = {} × {q} overflows",
+                self.hidden_size
+            )));
         }
         Ok(())
     }
