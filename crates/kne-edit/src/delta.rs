@@ -48,7 +48,7 @@ impl SiteDelta {
                         axis.neuron_len([d_in, d_out])
                     )));
                 }
-                if values.len() != indices.len() * neuron_len {
+                if indices.len().checked_mul(*neuron_len) != Some(values.len()) {
                     return Err(bad(format!(
                         "{} values for {} neurons of {neuron_len}",
                         values.len(),

@@ -98,12 +98,22 @@ impl WeightDelta {
     /// Reads a patch written by [`WeightDelta::save`]; returns the delta and the header
     /// metadata. Errors name the file and the tensor or key at fault.
     pub fn load(path: &Path) -> Result<(Self, BTreeMap<String, String>), EditError> {
+        let bytes = std::fs::read(path).map_err(|e| EditError::Patch {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Parses the bytes of a patch, as [`WeightDelta::load`] does after reading the file;
+    /// `path` is only used in error messages (the fuzz targets call this). The delta is not
+    /// checked against any model: [`WeightDelta::check`] (or `apply`) does that.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<(Self, BTreeMap<String, String>), EditError> {
         let err = |message: String| EditError::Patch {
             path: path.to_path_buf(),
             message,
         };
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| err(e.to_string()))?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| err(e.to_string()))?;
         let metadata: BTreeMap<String, String> = header
             .metadata()
             .clone()
@@ -116,8 +126,9 @@ impl WeightDelta {
                 metadata.get("format")
             )));
         }
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| err(e.to_string()))?;
+        let st = SafeTensors::deserialize(bytes).map_err(|e| err(e.to_string()))?;
         let mut sites = BTreeMap::new();
+        let mut index_sites = Vec::new();
         for name in st.names() {
             let (site_name, kind) = name.rsplit_once('.').ok_or_else(|| {
                 err(format!(
@@ -127,6 +138,13 @@ impl WeightDelta {
             let site: Site = site_name
                 .parse()
                 .map_err(|e| err(format!("tensor `{name}`: {e}")))?;
+            // One spelling per site (`0.q`, not `00.q`), so two tensors cannot name the same
+            // site without the duplicate check below seeing it.
+            if site.to_string() != site_name {
+                return Err(err(format!(
+                    "tensor `{name}`: site written `{site_name}`, expected `{site}`"
+                )));
+            }
             let view = st.tensor(name).map_err(|e| err(e.to_string()))?;
             let f32s = |view: &TensorView| -> Result<Vec<f32>, EditError> {
                 if view.dtype() != Dtype::F32 {
@@ -146,14 +164,12 @@ impl WeightDelta {
                     let [d_in, d_out] = view.shape() else {
                         return Err(err(format!("tensor `{name}`: expected 2 dims")));
                     };
-                    sites.insert(
-                        site,
-                        SiteDelta::Dense {
-                            d_in: *d_in,
-                            d_out: *d_out,
-                            values: f32s(&view)?,
-                        },
-                    );
+                    let delta = SiteDelta::Dense {
+                        d_in: *d_in,
+                        d_out: *d_out,
+                        values: f32s(&view)?,
+                    };
+                    insert_once(&mut sites, site, delta).map_err(err)?;
                 }
                 "values" => {
                     let [_, neuron_len] = view.shape() else {
@@ -184,27 +200,46 @@ impl WeightDelta {
                             )));
                         }
                     };
-                    if values.len() != indices.len() * neuron_len {
+                    // Checked: a `[0, huge]` values tensor is valid safetensors.
+                    if indices.len().checked_mul(*neuron_len) != Some(values.len()) {
                         return Err(err(format!(
                             "tensor `{name}`: {} rows for {} indices",
                             values.len() / neuron_len.max(&1),
                             indices.len()
                         )));
                     }
-                    sites.insert(
-                        site,
-                        SiteDelta::Neurons {
-                            axis,
-                            indices,
-                            neuron_len: *neuron_len,
-                            values,
-                        },
-                    );
+                    let delta = SiteDelta::Neurons {
+                        axis,
+                        indices,
+                        neuron_len: *neuron_len,
+                        values,
+                    };
+                    insert_once(&mut sites, site, delta).map_err(err)?;
                 }
-                "indices" => {}
+                // Read with its `values`; one without them is an error below.
+                "indices" => index_sites.push((name.to_string(), site)),
                 other => return Err(err(format!("tensor `{name}`: unknown kind `{other}`"))),
+            }
+        }
+        for (name, site) in index_sites {
+            if !matches!(sites.get(&site), Some(SiteDelta::Neurons { .. })) {
+                return Err(err(format!(
+                    "tensor `{name}` has no `{site}.values` beside it"
+                )));
             }
         }
         Ok((WeightDelta { sites }, metadata))
     }
+}
+
+/// Adds the delta of `site`, refusing a second one (`S.dense` and `S.values` together).
+fn insert_once(
+    sites: &mut BTreeMap<Site, SiteDelta>,
+    site: Site,
+    delta: SiteDelta,
+) -> Result<(), String> {
+    if sites.insert(site, delta).is_some() {
+        return Err(format!("site `{site}` has both a dense and a neuron delta"));
+    }
+    Ok(())
 }

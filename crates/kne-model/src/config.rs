@@ -191,7 +191,13 @@ impl LlamaConfig {
             path: path.to_path_buf(),
             source,
         })?;
-        let hf: HfConfig = serde_json::from_str(&text).map_err(|e| ModelError::Format {
+        Self::from_hf_json_str(&text, path)
+    }
+
+    /// Parses the text of an HF `config.json`, as [`LlamaConfig::from_hf_json`] does after
+    /// reading it; `path` is only used in error messages (the fuzz targets call this).
+    pub fn from_hf_json_str(text: &str, path: &Path) -> Result<Self, ModelError> {
+        let hf: HfConfig = serde_json::from_str(text).map_err(|e| ModelError::Format {
             path: path.to_path_buf(),
             message: format!("config.json: {e}"),
         })?;
@@ -227,7 +233,8 @@ impl LlamaConfig {
         Ok(config)
     }
 
-    /// Rejects shapes the model code cannot run (zero sizes, heads not dividing).
+    /// Rejects shapes the model code cannot run (zero sizes, heads not dividing, products of
+    /// sizes that overflow).
     pub fn validate(&self, path: &Path) -> Result<(), ModelError> {
         let bad = |message: String| ModelError::Format {
             path: path.to_path_buf(),
@@ -257,6 +264,42 @@ impl LlamaConfig {
                 || g.query_pre_attn_scalar <= 0.0)
         {
             return Err(bad(format!("degenerate Gemma-3 settings: {g:?}")));
+        }
+        // Every size the model builder and the editors multiply must fit a usize, so that
+        // [`LlamaConfig::site_dims`] and the weight shapes never overflow.
+        let products = [
+            (
+                "num_attention_heads × head_dim",
+                self.num_attention_heads,
+                self.head_dim,
+            ),
+            (
+                "num_key_value_heads × head_dim",
+                self.num_key_value_heads,
+                self.head_dim,
+            ),
+            (
+                "vocab_size × hidden_size",
+                self.vocab_size,
+                self.hidden_size,
+            ),
+            (
+                "hidden_size × intermediate_size",
+                self.hidden_size,
+                self.intermediate_size,
+            ),
+        ];
+        for (what, a, b) in products {
+            if a.checked_mul(b).is_none() {
+                return Err(bad(format!("{what} = {a} × {b} overflows")));
+            }
+        }
+        let q = self.num_attention_heads * self.head_dim;
+        if self.hidden_size.checked_mul(q).is_none() {
+            return Err(bad(format!(
+                "hidden_size × (num_attention_heads × head_dim) = {} × {q} overflows",
+                self.hidden_size
+            )));
         }
         Ok(())
     }

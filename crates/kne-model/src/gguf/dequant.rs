@@ -38,13 +38,15 @@ pub fn is_supported(ty: GgmlType) -> bool {
 }
 
 /// Dequantises `n_values` values of type `ty` stored in `data` (which must hold exactly
-/// that many). `name` is used in errors only.
+/// that many). `name` is used in errors only. The count is checked against `data` before
+/// the output is allocated, so a lying count costs nothing.
 pub fn dequantize(
     name: &str,
     ty: GgmlType,
     data: &[u8],
     n_values: usize,
 ) -> Result<Vec<f32>, GgufError> {
+    kernel_for(name, ty, data, n_values)?;
     let mut out = vec![0f32; n_values];
     dequantize_into(name, ty, data, &mut out)?;
     Ok(out)
@@ -57,6 +59,19 @@ pub fn dequantize_into(
     data: &[u8],
     out: &mut [f32],
 ) -> Result<(), GgufError> {
+    let (kernel, block, bytes) = kernel_for(name, ty, data, out.len())?;
+    run_parallel(kernel, data, out, block, bytes, out.len() / block);
+    Ok(())
+}
+
+/// The kernel of `ty` and its (values, bytes) per block, once `data` is known to hold
+/// exactly `n_values` values of that type.
+fn kernel_for(
+    name: &str,
+    ty: GgmlType,
+    data: &[u8],
+    n_values: usize,
+) -> Result<(Kernel, usize, usize), GgufError> {
     let kernel: Kernel = match ty {
         GgmlType::F32 => f32_rows,
         GgmlType::F16 => f16_rows,
@@ -79,7 +94,7 @@ pub fn dequantize_into(
     let bad_length = |expected: u64| GgufError::BadDataLength {
         tensor: name.to_owned(),
         ty,
-        n_values: out.len() as u64,
+        n_values: n_values as u64,
         expected,
         found: data.len() as u64,
     };
@@ -88,16 +103,14 @@ pub fn dequantize_into(
         Some(l) => (l.block_size as usize, l.type_size as usize),
         None => return Err(bad_length(0)),
     };
-    if !out.len().is_multiple_of(block) {
+    if !n_values.is_multiple_of(block) {
         return Err(bad_length(0));
     }
-    let n_blocks = out.len() / block;
-    let expected = n_blocks.checked_mul(bytes);
+    let expected = (n_values / block).checked_mul(bytes);
     if expected != Some(data.len()) {
         return Err(bad_length(expected.map_or(u64::MAX, |e| e as u64)));
     }
-    run_parallel(kernel, data, out, block, bytes, n_blocks);
-    Ok(())
+    Ok((kernel, block, bytes))
 }
 
 /// Dequantises whole blocks: `data.len() / type_size == out.len() / block_size`.
@@ -307,6 +320,17 @@ mod tests {
             dequantize("t", GgmlType::Q2_K, &[0; 84], 256),
             Err(GgufError::UnsupportedDequant { .. })
         ));
+    }
+
+    #[test]
+    fn a_lying_value_count_is_refused_before_allocating() {
+        // usize::MAX f32s could never be allocated: the count must be checked first.
+        for n in [usize::MAX, usize::MAX / 4 + 1, 1 << 60] {
+            assert!(matches!(
+                dequantize("t", GgmlType::F32, &[0; 16], n),
+                Err(GgufError::BadDataLength { .. })
+            ));
+        }
     }
 
     #[test]

@@ -16,6 +16,8 @@ impl Llama {
         source: &dyn TensorSource,
         device: &Device,
     ) -> Result<Self, ModelError> {
+        // The fields are public, so a config may not have come through a loader's check.
+        config.validate(source.path())?;
         let c = config;
         let (d, f, v) = (c.hidden_size, c.intermediate_size, c.vocab_size);
         let q_out = c.num_attention_heads * c.head_dim;
@@ -48,7 +50,9 @@ impl Llama {
 
         let (_, embed) = fetch("model.embed_tokens.weight", &[v, d])?;
         let embed = Param::from_tensor(Tensor::from_data(TensorData::new(embed, [v, d]), device));
-        let mut layers = Vec::with_capacity(c.num_hidden_layers);
+        // Grown one block at a time: the layer count comes from the file's header, and only
+        // the tensors found for each block prove that the block exists.
+        let mut layers = Vec::new();
         for l in 0..c.num_hidden_layers {
             let p = format!("model.layers.{l}");
             let gemma_norm = |name: &str, width| -> Result<Option<RmsNorm>, ModelError> {

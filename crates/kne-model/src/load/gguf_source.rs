@@ -17,8 +17,13 @@ pub struct GgufSource {
 }
 
 impl GgufSource {
+    /// Reads and parses the `.gguf` file at `path`.
     pub fn open(path: &Path) -> Result<Self, ModelError> {
-        let gguf = GgufFile::open(path)?;
+        Self::from_gguf(GgufFile::open(path)?, path)
+    }
+
+    /// A file already parsed (e.g. with [`GgufFile::from_bytes`]); `path` names it in errors.
+    pub fn from_gguf(gguf: GgufFile, path: &Path) -> Result<Self, ModelError> {
         let wrap = |source| ModelError::Gguf {
             path: path.to_path_buf(),
             source,

@@ -47,26 +47,47 @@ impl SafetensorsSource {
 
     /// Reads the given shard files.
     pub fn open_files(path: &Path, files: &[PathBuf]) -> Result<Self, ModelError> {
-        let mut shards = Vec::new();
-        let mut index = BTreeMap::new();
+        let mut source = Self::empty(path);
         for file in files {
-            let bytes = read(file)?;
-            let names: Vec<String> = SafeTensors::deserialize(&bytes)
-                .map_err(|e| format_err(file, e.to_string()))?
-                .names()
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            for name in names {
-                index.insert(name, shards.len());
-            }
-            shards.push((file.clone(), bytes));
+            source.add_shard(file, read(file)?)?;
         }
-        Ok(Self {
+        Ok(source)
+    }
+
+    /// One safetensors file held in memory; `file` is only used in error messages (the fuzz
+    /// targets call this).
+    pub fn from_bytes(file: &Path, bytes: Vec<u8>) -> Result<Self, ModelError> {
+        let mut source = Self::empty(file);
+        source.add_shard(file, bytes)?;
+        Ok(source)
+    }
+
+    fn empty(path: &Path) -> Self {
+        Self {
             path: path.to_path_buf(),
-            shards,
-            index,
-        })
+            shards: Vec::new(),
+            index: BTreeMap::new(),
+        }
+    }
+
+    /// Parses one shard's header and indexes its tensor names.
+    fn add_shard(&mut self, file: &Path, bytes: Vec<u8>) -> Result<(), ModelError> {
+        let names: Vec<String> = SafeTensors::deserialize(&bytes)
+            .map_err(|e| format_err(file, e.to_string()))?
+            .names()
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for name in names {
+            self.index.insert(name, self.shards.len());
+        }
+        self.shards.push((file.to_path_buf(), bytes));
+        Ok(())
+    }
+
+    /// Names of every tensor, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
     }
 }
 
