@@ -157,10 +157,13 @@ fn lying_gguf_counts_and_lengths_are_refused_before_allocating() {
     }
 }
 
+/// A named hostile file and the check its error must pass.
+type HostileCase = (&'static str, Vec<u8>, fn(&GgufError) -> bool);
+
 #[test]
 fn absurd_tensor_dims_and_offsets_are_refused_before_allocating() {
     let one = |dims: &[u64], ty: u32, offset: u64| W::header(1, 0).tensor("t", dims, ty, offset);
-    let cases: Vec<(&str, Vec<u8>, fn(&GgufError) -> bool)> = vec![
+    let cases: Vec<HostileCase> = vec![
         // The element count fits an i64, the byte count (x 4) does not fit a u64.
         ("F32 [2^62]", one(&[1 << 62], 0, 0).data(&[0; 64]), |e| {
             matches!(e, GgufError::DimsOverflow { .. })
