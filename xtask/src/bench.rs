@@ -83,12 +83,12 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
     let started = std::time::SystemTime::now();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     println!(
-        "bench: `cargo bench -p kne-benches -- --noplot {}`",
+        "bench: `cargo bench -p kne-benches --benches -- --noplot {}`",
         args.rest.join(" ")
     );
     let status = Command::new(&cargo)
         .current_dir(root)
-        .args(["bench", "-p", "kne-benches", "--", "--noplot"])
+        .args(["bench", "-p", "kne-benches", "--benches", "--", "--noplot"])
         .args(&args.rest)
         .status()
         .with_context(|| format!("cannot run `{cargo} bench`"))?;
