@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 
 use crate::{checksum, fetch_data, fetch_model, paths};
@@ -78,8 +78,8 @@ impl Experiment {
                  paper's Llama2-7b-chat numbers"
             }
             Table2 => {
-                "Table 2: KNE on two models × the three datasets (SmolLM2-135M-Instruct; \
-                 Gemma-3-270M once issue 9 lands — the paper used Llama2-7b-chat and GPT-J-6B)"
+                "Table 2: KNE on two models × the three datasets (SmolLM2-135M-Instruct and \
+                 Gemma-3-270M, fetched if missing; the paper used Llama2-7b-chat and GPT-J-6B)"
             }
             Fig2 => {
                 "Figure 2: KNE restricted to one site type at a time (q, k, v, o, gate, up, \
@@ -254,6 +254,53 @@ pub(crate) fn ensure_inputs(root: &Path) -> Result<()> {
     )
 }
 
+/// The `path`s of an experiment file's `[[models]]` (empty when it runs on the default
+/// model), read without the harness's types: xtask only needs to fetch them.
+fn experiment_model_paths(config: &Path) -> Result<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("cannot read {}", config.display()))?;
+    let value: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{}: invalid TOML", config.display()))?;
+    let Some(models) = value.get("models") else {
+        return Ok(Vec::new());
+    };
+    let models = models
+        .as_array()
+        .with_context(|| format!("{}: `models` must be an array of tables", config.display()))?;
+    models
+        .iter()
+        .map(|m| {
+            m.get("path")
+                .and_then(|p| p.as_str())
+                .map(PathBuf::from)
+                .with_context(|| {
+                    format!("{}: a `[[models]]` entry has no `path`", config.display())
+                })
+        })
+        .collect()
+}
+
+/// Fetches (or verifies) every model an experiment names that `fetch-model` knows by its
+/// file name in `models/`; other paths (an HF folder of the user's) must exist.
+fn ensure_experiment_models(root: &Path, config: &Path) -> Result<()> {
+    for path in experiment_model_paths(config)? {
+        let path = root.join(path);
+        let known = fetch_model::MODELS
+            .iter()
+            .find(|spec| path == fetch_model::default_path(root, spec));
+        match known {
+            Some(spec) => fetch_model::fetch(spec, &paths::models_dir(root), None, false, root)?,
+            None if path.exists() => {}
+            None => bail!(
+                "{} names the model {}, which is missing and not one `cargo xtask fetch-model` knows",
+                paths::show(root, config),
+                paths::show(root, &path)
+            ),
+        }
+    }
+    Ok(())
+}
+
 pub fn run(root: &Path, args: Args) -> Result<()> {
     ensure_inputs(root)?;
     let inputs = preflight(root)?;
@@ -271,6 +318,7 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
         );
         println!("  config:  {}", paths::show(root, &plan.config));
         println!("  outputs: {}/", paths::show(root, &plan.out_dir));
+        ensure_experiment_models(root, &plan.config)?;
         execute(root, &inputs, &plan, args.shard.as_deref())?;
     }
     Ok(())
@@ -328,5 +376,38 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let err = preflight(t.path()).unwrap_err().to_string();
         assert!(err.contains("cargo xtask fetch-model"), "{err}");
+    }
+
+    #[test]
+    fn every_model_an_experiment_names_is_one_fetch_model_knows() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut named = 0;
+        for e in Experiment::value_variants().iter().flat_map(|e| e.expand()) {
+            let plan = Plan::new(root, e, false);
+            for path in experiment_model_paths(&plan.config).unwrap() {
+                named += 1;
+                let path = root.join(&path);
+                assert!(
+                    fetch_model::MODELS
+                        .iter()
+                        .any(|spec| fetch_model::default_path(root, spec) == path),
+                    "{}: {} is not a model `cargo xtask fetch-model` knows",
+                    plan.config.display(),
+                    path.display()
+                );
+            }
+        }
+        assert!(named >= 2, "table2 names its two models");
+    }
+
+    #[test]
+    fn model_entries_without_a_path_are_named() {
+        let t = tempfile::tempdir().unwrap();
+        let config = t.path().join("x.toml");
+        std::fs::write(&config, "name = \"x\"\n[[models]]\nkey = \"a\"\n").unwrap();
+        let err = experiment_model_paths(&config).unwrap_err().to_string();
+        assert!(err.contains("x.toml") && err.contains("no `path`"), "{err}");
+        std::fs::write(&config, "name = \"x\"\n").unwrap();
+        assert!(experiment_model_paths(&config).unwrap().is_empty());
     }
 }

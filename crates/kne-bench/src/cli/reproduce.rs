@@ -12,7 +12,8 @@ pub struct ReproduceArgs {
     /// The experiment, e.g. experiments/table1.toml.
     #[arg(long)]
     experiment: PathBuf,
-    /// Default: `$KNE_MODEL`, else models/SmolLM2-135M-Instruct.Q4_1.gguf.
+    /// Default: `$KNE_MODEL`, else models/SmolLM2-135M-Instruct.Q4_1.gguf. Unused by an
+    /// experiment that names its models (`[[models]]`, e.g. table2).
     #[arg(long)]
     model: Option<PathBuf>,
     /// KnowEdit folder (default: data/knowedit, or `$KNE_DATA`).

@@ -42,6 +42,10 @@ pub struct Experiment {
     pub baselines: PathBuf,
     #[serde(default)]
     pub sweep: Option<Sweep>,
+    /// The models to run on, in report order (Table 2: two model families). Empty: the
+    /// model given to the run (`kne reproduce --model`, the default SmolLM2).
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
     /// The paper's numbers, `paper.<dataset>.<cell>.<metric>`, shown beside ours.
     #[serde(default)]
     pub paper: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
@@ -53,6 +57,27 @@ fn one() -> usize {
 
 fn default_baselines() -> PathBuf {
     PathBuf::from("experiments/baselines.toml")
+}
+
+/// One model of an experiment that names its models.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// Short name, used in cell labels and folder names (`gemma3-270m` → `kne@gemma3-270m`).
+    pub key: String,
+    /// Heading in reports (`Gemma-3-270M`).
+    pub name: String,
+    /// GGUF file or HF folder, relative to the workspace root (or absolute).
+    pub path: PathBuf,
+    /// Overrides of the experiment's `[kne]` for this model, merged table by table
+    /// (`[models.kne.edit] learning_rate = 3e-4`); settings tuned on one model need not
+    /// suit another.
+    #[serde(default)]
+    pub kne: Option<toml::Table>,
+    /// Baseline hyper-parameters for this model (their layer indices depend on the depth);
+    /// default: the experiment's `baselines`.
+    #[serde(default)]
+    pub baselines: Option<PathBuf>,
 }
 
 /// How edited models are scored.
@@ -146,6 +171,22 @@ impl Experiment {
             bail!("field `batch_size` must be at least 1");
         }
         self.kne.validate("kne.")?;
+        let mut keys = std::collections::BTreeSet::new();
+        for model in &self.models {
+            let ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+            if model.key.is_empty() || !model.key.chars().all(ok) {
+                bail!(
+                    "field `models.key` = `{}`: use letters, digits, `-`, `_` or `.` (it names folders)",
+                    model.key
+                );
+            }
+            if !keys.insert(&model.key) {
+                bail!("field `models.key`: `{}` appears twice", model.key);
+            }
+            super::plan::model_kne(self, model)?
+                .validate("models.kne.")
+                .with_context(|| format!("model `{}`", model.key))?;
+        }
         match &self.sweep {
             Some(sweep) => {
                 if !["p", "localize", "module", "batch_size"].contains(&sweep.parameter.as_str()) {

@@ -1,16 +1,22 @@
-//! The cells of an experiment: one per method, or one per value of a KNE sweep.
+//! The cells of an experiment: one per method, or one per value of a KNE sweep; with
+//! `[[models]]`, that for each model in turn.
 
 use anyhow::{Context, Result, bail};
 use kne_model::ModuleKind;
 use serde::{Deserialize, Serialize};
 
-use super::experiment::{Experiment, KneSettings};
+use super::experiment::{Experiment, KneSettings, ModelEntry};
 
 /// One column of a table or one point of a figure: a method with its settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
-    /// Unique within the experiment; also the folder name (`kne`, `p=0.01`, `module=down`).
+    /// Unique within the experiment; also the folder name (`kne`, `p=0.01`, `module=down`;
+    /// `kne@gemma3-270m` when the experiment names its models).
     pub label: String,
+    /// The key of the experiment's `[[models]]` entry the cell runs on; `None` when the
+    /// experiment runs on the model given to the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// `kne` or a baseline name.
     pub method: String,
     /// KNE's settings (ignored by baselines, and left out of their config hash).
@@ -20,9 +26,50 @@ pub struct Cell {
     pub sweep_value: Option<String>,
 }
 
-/// The experiment's cells; `full` switches to the full localization size.
+/// The experiment's cells, model by model; `full` switches to the full localization size.
 pub fn cells(experiment: &Experiment, full: bool) -> Result<Vec<Cell>> {
-    let mut kne = experiment.kne.clone();
+    if experiment.models.is_empty() {
+        return cells_with(experiment, experiment.kne.clone(), full);
+    }
+    let mut out = Vec::new();
+    for model in &experiment.models {
+        let kne = model_kne(experiment, model)?;
+        for mut cell in cells_with(experiment, kne, full)? {
+            cell.label = format!("{}@{}", cell.label, model.key);
+            cell.model = Some(model.key.clone());
+            out.push(cell);
+        }
+    }
+    Ok(out)
+}
+
+/// The experiment's `[kne]` with the model's `[models.kne]` merged into it, table by table
+/// (a field the override names replaces the experiment's; unknown fields are errors).
+pub fn model_kne(experiment: &Experiment, model: &ModelEntry) -> Result<KneSettings> {
+    let Some(overrides) = &model.kne else {
+        return Ok(experiment.kne.clone());
+    };
+    let mut merged = toml::Table::try_from(&experiment.kne).context("serializing `kne`")?;
+    merge_tables(&mut merged, overrides);
+    merged
+        .try_into()
+        .with_context(|| format!("field `models.kne` of model `{}`", model.key))
+}
+
+/// Writes `overrides` into `base`, recursing into tables both have.
+fn merge_tables(base: &mut toml::Table, overrides: &toml::Table) {
+    for (key, value) in overrides {
+        match (base.get_mut(key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge_tables(b, o),
+            _ => {
+                base.insert(key.clone(), value.clone());
+            }
+        }
+    }
+}
+
+/// The cells of one model's settings.
+fn cells_with(experiment: &Experiment, mut kne: KneSettings, full: bool) -> Result<Vec<Cell>> {
     if full {
         kne.localize = kne.full_localize.unwrap_or(kne.localize);
     }
@@ -32,6 +79,7 @@ pub fn cells(experiment: &Experiment, full: bool) -> Result<Vec<Cell>> {
             .iter()
             .map(|m| Cell {
                 label: m.clone(),
+                model: None,
                 method: m.clone(),
                 kne: kne.clone(),
                 batch_size: experiment.batch_size,
@@ -43,6 +91,7 @@ pub fn cells(experiment: &Experiment, full: bool) -> Result<Vec<Cell>> {
     for value in &sweep.values {
         let mut cell = Cell {
             label: String::new(),
+            model: None,
             method: "kne".into(),
             kne: kne.clone(),
             batch_size: experiment.batch_size,

@@ -1,7 +1,8 @@
 //! Running an experiment: every (dataset, cell, case), resumable and shardable.
 //!
 //! Layout under `results/<experiment>/<dataset>/`:
-//! - `pre_edit[.shard-i-of-n].json`: the unedited model's locality predictions (computed once);
+//! - `pre_edit[@model][.shard-i-of-n].json`: the unedited model's locality predictions
+//!   (computed once; one file per model of an experiment with `[[models]]`);
 //! - `scores-<hash>.json`: attribution scores of a localization setting (KNE cells);
 //! - `<cell>/rows[.shard-i-of-n].jsonl`: one row per case, appended and fsynced as it finishes;
 //! - `<cell>/ensemble.json`: the KNE ensemble used.
@@ -15,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use kne_edit::loss::TargetBatch;
 use kne_edit::{EditError, EditRequest, EditStats, Editor, TokenizedRequest};
@@ -74,13 +75,84 @@ struct CellKey<'a> {
     model_sha256: &'a str,
 }
 
+/// One model of the run and what its cells need.
+struct ModelRun {
+    /// The `[[models]]` key; `None` for the run's `--model`.
+    key: Option<String>,
+    path: PathBuf,
+    /// Baseline hyper-parameters, relative to the workspace root.
+    baselines: PathBuf,
+}
+
+/// The experiment's models (its `[[models]]`, else the run's model), each checked to exist
+/// so that a missing second model stops the run before the first writes anything.
+fn models_of(experiment: &Experiment, options: &RunOptions) -> Result<Vec<ModelRun>> {
+    let runs = if experiment.models.is_empty() {
+        vec![ModelRun {
+            key: None,
+            path: options.model.clone(),
+            baselines: experiment.baselines.clone(),
+        }]
+    } else {
+        experiment
+            .models
+            .iter()
+            .map(|m| ModelRun {
+                key: Some(m.key.clone()),
+                path: options.root.join(&m.path),
+                baselines: m.baselines.clone().unwrap_or(experiment.baselines.clone()),
+            })
+            .collect()
+    };
+    for run in &runs {
+        if !run.path.exists() {
+            bail!(
+                "{}: model {} not found{}",
+                options.experiment.display(),
+                run.path.display(),
+                match &run.key {
+                    Some(key) => format!(
+                        " (field `models.path` of `{key}`; `cargo xtask fetch-model` fetches the known models)"
+                    ),
+                    None => " (`cargo xtask fetch-model` fetches the default model)".into(),
+                }
+            );
+        }
+    }
+    Ok(runs)
+}
+
 pub fn run(options: &RunOptions) -> Result<()> {
     let experiment = Experiment::load(&options.experiment)?;
     let cells = cells(&experiment, options.full)?;
     let started = Instant::now();
-    eprintln!("loading {}", options.model.display());
-    let mut loaded = kne_model::load(&options.model, &burn::tensor::Device::flex())
-        .with_context(|| format!("loading model {}", options.model.display()))?;
+    let mut failed = 0usize;
+    for model in models_of(&experiment, options)? {
+        let model_cells: Vec<&Cell> = cells.iter().filter(|c| c.model == model.key).collect();
+        failed += run_model(options, &experiment, &model, &model_cells)?;
+    }
+    eprintln!(
+        "{} done in {:.0} s{}",
+        experiment.name,
+        started.elapsed().as_secs_f64(),
+        match failed {
+            0 => String::new(),
+            n => format!("; {n} case(s) failed to edit (error rows, counted in the reports)"),
+        }
+    );
+    Ok(())
+}
+
+/// Runs the cells of one model; returns the number of failed edits.
+fn run_model(
+    options: &RunOptions,
+    experiment: &Experiment,
+    model: &ModelRun,
+    cells: &[&Cell],
+) -> Result<usize> {
+    eprintln!("loading {}", model.path.display());
+    let mut loaded = kne_model::load(&model.path, &burn::tensor::Device::flex())
+        .with_context(|| format!("loading model {}", model.path.display()))?;
     // What needs the model to check (layers that exist) is checked before anything is written.
     for cell in cells.iter().filter(|c| c.method == "kne") {
         cell.kne.attribution.sites(&loaded.model).with_context(|| {
@@ -91,11 +163,9 @@ pub fn run(options: &RunOptions) -> Result<()> {
             )
         })?;
     }
-    let model_sha256 = sha256_file(&options.model)?;
+    let model_sha256 = sha256_file(&model.path)?;
     let baselines = if cells.iter().any(|c| c.method != "kne") {
-        Some(load_baseline_configs(
-            &options.root.join(&experiment.baselines),
-        )?)
+        Some(load_baseline_configs(&options.root.join(&model.baselines))?)
     } else {
         None
     };
@@ -103,6 +173,11 @@ pub fn run(options: &RunOptions) -> Result<()> {
     let suffix = match options.shard {
         Some((i, n)) => format!(".shard-{i}-of-{n}"),
         None => String::new(),
+    };
+    // One pre-edit cache per model: they would replace each other in one file.
+    let pre_edit_name = match &model.key {
+        Some(key) => format!("pre_edit@{key}{suffix}.json"),
+        None => format!("pre_edit{suffix}.json"),
     };
     let mut failed = 0usize;
     for name in &experiment.datasets {
@@ -129,9 +204,9 @@ pub fn run(options: &RunOptions) -> Result<()> {
             &model_sha256,
             dataset,
             &cases,
-            &ds_dir.join(format!("pre_edit{suffix}.json")),
+            &ds_dir.join(&pre_edit_name),
         )?;
-        for cell in &cells {
+        for &cell in cells {
             let cell_dir = ds_dir.join(&cell.label);
             let key = CellKey {
                 experiment: &experiment.name,
@@ -175,7 +250,7 @@ pub fn run(options: &RunOptions) -> Result<()> {
             for batch in todo.chunks(cell.batch_size) {
                 let batch_start = Instant::now();
                 let rows =
-                    edit_and_score(&mut loaded, editor.as_mut(), batch, &pre, &experiment, cell)?;
+                    edit_and_score(&mut loaded, editor.as_mut(), batch, &pre, experiment, cell)?;
                 let wall_s = batch_start.elapsed().as_secs_f64() / batch.len() as f64;
                 for data in rows {
                     if let Some(error) = &data.error {
@@ -188,7 +263,7 @@ pub fn run(options: &RunOptions) -> Result<()> {
                     let meta = RowMeta {
                         config_hash: hash.clone(),
                         method: cell.method.clone(),
-                        model: options.model.display().to_string(),
+                        model: model.path.display().to_string(),
                         model_sha256: model_sha256.clone(),
                         code_version: code_version(),
                         wall_s,
@@ -200,16 +275,7 @@ pub fn run(options: &RunOptions) -> Result<()> {
             bar.finish();
         }
     }
-    eprintln!(
-        "{} done in {:.0} s{}",
-        experiment.name,
-        started.elapsed().as_secs_f64(),
-        match failed {
-            0 => String::new(),
-            n => format!("; {n} case(s) failed to edit (error rows, counted in the reports)"),
-        }
-    );
-    Ok(())
+    Ok(failed)
 }
 
 /// The unedited model's predictions for `cases`, loaded from `path` or computed and saved.
