@@ -2,7 +2,7 @@
 //!
 //! Needs the nightly toolchain and cargo-fuzz (`rustup toolchain install nightly`,
 //! `cargo install cargo-fuzz --locked`). Not part of CI: the first build instruments every
-//! dependency and takes a quarter of an hour on two cores.
+//! dependency and takes about 20 minutes on two shared cores.
 
 use std::path::Path;
 use std::process::Command;
