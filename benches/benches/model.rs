@@ -71,9 +71,20 @@ fn generation(c: &mut Criterion) {
     });
 }
 
+/// One float32 matrix product of an MLP's shape (512 rows: 16 sequences of 32 tokens):
+/// the machine's sgemm rate through burn-flex, the ceiling the fwd+bwd rate is judged by.
+fn sgemm(c: &mut Criterion) {
+    let device = Device::flex();
+    let a = Tensor::<2>::ones([512, 576], &device).mul_scalar(0.5);
+    let b = Tensor::<2>::ones([576, 1536], &device).mul_scalar(0.25);
+    c.bench_function("sgemm 512x576 @ 576x1536", |bench| {
+        bench.iter(|| a.clone().matmul(b.clone()).into_data())
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(20));
-    targets = forward, forward_backward, generation
+    targets = sgemm, forward, forward_backward, generation
 }
 criterion_main!(benches);

@@ -3,6 +3,8 @@
 
 mod atomic;
 mod bench;
+mod bench_report;
+mod checked_part;
 mod checksum;
 mod fetch_data;
 mod fetch_model;

@@ -239,7 +239,7 @@ pub fn execute(root: &Path, inputs: &Inputs, plan: &Plan, shard: Option<&str>) -
 
 /// Fetches the default model and the data when they are missing (both commands skip valid
 /// copies), so that `reproduce` is the first command a fresh clone needs.
-fn ensure_inputs(root: &Path) -> Result<()> {
+pub(crate) fn ensure_inputs(root: &Path) -> Result<()> {
     let spec = fetch_model::spec(fetch_model::DEFAULT_MODEL)?;
     fetch_model::fetch(spec, &paths::models_dir(root), None, false, root)?;
     fetch_data::fetch(

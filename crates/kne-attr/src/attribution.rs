@@ -77,10 +77,10 @@ impl AttributionConfig {
     /// The sites this config attributes on `model`, layer-major; errors name a bad layer.
     pub fn sites(&self, model: &Llama) -> Result<Vec<Site>, AttrError> {
         if self.steps == 0 {
-            return Err(AttrError::Config("steps must be at least 1".into()));
+            return Err(AttrError::Config("`steps` must be at least 1".into()));
         }
         if self.modules.is_empty() {
-            return Err(AttrError::Config("modules must not be empty".into()));
+            return Err(AttrError::Config("`modules` must not be empty".into()));
         }
         let n_layers = model.layers.len();
         let layers: Vec<usize> = match &self.layers {
@@ -89,7 +89,8 @@ impl AttributionConfig {
         };
         if let Some(bad) = layers.iter().find(|&&l| l >= n_layers) {
             return Err(AttrError::Config(format!(
-                "layer {bad} does not exist (the model has {n_layers})"
+                "`layers`: layer {bad} does not exist (the model has {n_layers} layers, 0 to {})",
+                n_layers.saturating_sub(1)
             )));
         }
         let mut sites: Vec<Site> = layers

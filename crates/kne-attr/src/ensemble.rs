@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use kne_model::Site;
+use kne_model::{Llama, Site};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +64,27 @@ impl Ensemble {
             .iter()
             .map(|(s, n)| (*s, n.neurons.len()))
             .collect()
+    }
+
+    /// Checks the ensemble fits `model`: every site exists and has the neuron count and
+    /// neuron length recorded for it (an ensemble made on another model does not).
+    ///
+    /// # Errors
+    /// [`AttrError::Misfit`] naming the field, e.g. ``field `sites.99.down` ``.
+    pub fn check(&self, model: &Llama) -> Result<(), AttrError> {
+        for (site, s) in &self.sites {
+            let misfit =
+                |message: String| AttrError::Misfit(format!("field `sites.{site}`: {message}"));
+            let dims = model.site(*site).map_err(|e| misfit(e.to_string()))?.dims();
+            let (count, len) = (self.axis.count(dims), self.axis.neuron_len(dims));
+            if (s.site_neurons, s.neuron_len) != (count, len) {
+                return Err(misfit(format!(
+                    "{} neurons of {} weights recorded, the model's site has {count} of {len}",
+                    s.site_neurons, s.neuron_len
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Writes JSON atomically.

@@ -18,6 +18,8 @@ pub enum AttrError {
         path: std::path::PathBuf,
         message: String,
     },
+    #[error("the ensemble does not fit the model: {0}")]
+    Misfit(String),
     #[error("non-finite attribution score at {site} neuron {neuron}")]
     NonFinite {
         site: kne_model::Site,

@@ -1,57 +1,26 @@
 //! The reproduce harness end to end on SmolLM2 with a tiny experiment: rows and reports
 //! are written, a rerun resumes without duplicating rows, shards merge to the same
-//! summary, and two runs of one config give identical rows.
+//! summary, and two runs of one config give bit-identical rows, scores and ensembles.
 
 use std::path::{Path, PathBuf};
 
 use kne_bench::harness::{Experiment, RunOptions, report, run};
 use kne_model::paths;
 
-const EXPERIMENT: &str = r#"
-name = "tiny"
-title = "tiny harness test"
-datasets = ["wiki_cf"]
-methods = ["kne"]
-cases = 3
-batch_size = 1
-seed = 7
+mod common;
 
-[eval]
-generation = { max_total_tokens = 30, decoding = { kind = "top_k", k = 5, seed = 0 }, stop_at_eos = false }
-
-[kne]
-p = 0.02
-localize = 1
-
-[kne.attribution]
-steps = 2
-layers = [18]
-
-[kne.edit]
-# Stronger and shorter than the defaults: the test checks the plumbing, not the method.
-learning_rate = 0.05
-steps = 20
-
-[paper.wiki_cf.kne]
-es = 99.02
-"#;
+use common::{assert_rows_have_numbers, comparable_rows, model_path, rows_text, tiny_experiment};
 
 fn setup(dir: &Path) -> PathBuf {
     let path = dir.join("tiny.toml");
-    std::fs::write(&path, EXPERIMENT).unwrap();
+    std::fs::write(&path, tiny_experiment(3)).unwrap();
     path
 }
 
 fn options(experiment: PathBuf, out: &Path, shard: Option<(usize, usize)>) -> RunOptions {
-    let model = paths::default_model_path();
-    assert!(
-        model.exists(),
-        "run `cargo xtask fetch-model` ({} missing)",
-        model.display()
-    );
     RunOptions {
         experiment,
-        model,
+        model: model_path(),
         data_dir: kne_eval::data::default_data_dir(),
         out_root: out.to_path_buf(),
         root: paths::workspace_root(),
@@ -60,34 +29,26 @@ fn options(experiment: PathBuf, out: &Path, shard: Option<(usize, usize)>) -> Ru
     }
 }
 
-fn rows_text(dir: &Path) -> String {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+/// The attribution scores and ensemble files of a run's dataset folder, by name.
+fn localization_files(dataset_dir: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dataset_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("scores-")
+        })
+        .chain([dataset_dir.join("kne/ensemble.json")])
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
         .collect();
     files.sort();
     files
-        .iter()
-        .map(|f| std::fs::read_to_string(f).unwrap())
-        .collect()
-}
-
-/// Rows without the wall times (the only fields allowed to differ between runs).
-fn without_wall_time(text: &str) -> Vec<serde_json::Value> {
-    let mut rows: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut().unwrap().remove("wall_s");
-            if let Some(edit) = v.get_mut("edit").and_then(|e| e.as_object_mut()) {
-                edit.remove("wall_seconds");
-            }
-            v
-        })
-        .collect();
-    rows.sort_by_key(|v| v["index"].as_u64());
-    rows
 }
 
 #[test]
@@ -123,17 +84,108 @@ fn runs_resumes_shards_and_repeats_exactly() {
     run(&options(experiment.clone(), &second, Some((0, 2)))).unwrap();
     run(&options(experiment, &second, Some((1, 2)))).unwrap();
     let sharded = rows_text(&second.join("tiny/wiki_cf/kne"));
-    assert_eq!(without_wall_time(&sharded), without_wall_time(&text));
+    assert_rows_have_numbers(&text);
+    assert_eq!(
+        comparable_rows(&sharded),
+        comparable_rows(&text),
+        "rows must be bit-identical"
+    );
+    // ... and so are the attribution scores and the ensemble (f64/f32 written exactly).
+    let scores = localization_files(&first.join("tiny/wiki_cf"));
+    assert_eq!(
+        scores.len(),
+        2,
+        "{:?}",
+        scores.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in scores
+        .iter()
+        .zip(localization_files(&second.join("tiny/wiki_cf")))
+    {
+        let diff: Vec<_> = a
+            .lines()
+            .zip(b.lines())
+            .enumerate()
+            .filter(|(_, (x, y))| x != y)
+            .take(5)
+            .collect();
+        assert!(
+            diff.is_empty() && a.len() == b.len(),
+            "{name} differs: {diff:?}"
+        );
+    }
+}
+
+/// `Experiment::load`'s error for the tiny experiment with `from` replaced by `to`.
+fn load_error(dir: &Path, from: &str, to: &str) -> String {
+    let text = tiny_experiment(3);
+    assert!(text.contains(from), "{from}");
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    format!("{:#}", Experiment::load(&path).unwrap_err())
 }
 
 #[test]
 fn a_bad_experiment_file_names_the_field() {
     let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("bad.toml");
-    std::fs::write(&path, EXPERIMENT.replace("p = 0.02", "p = 1.5")).unwrap();
-    let err = format!("{:#}", Experiment::load(&path).unwrap_err());
-    assert!(err.contains("bad.toml") && err.contains("kne.p"), "{err}");
-    std::fs::write(&path, EXPERIMENT.replace("[\"wiki_cf\"]", "[\"wiki_xx\"]")).unwrap();
-    let err = format!("{:#}", Experiment::load(&path).unwrap_err());
-    assert!(err.contains("datasets") && err.contains("wiki_xx"), "{err}");
+    let dir = tmp.path();
+    for p in ["1.5", "1.0", "0", "0.0", "-0.1", "nan"] {
+        let err = load_error(dir, "p = 0.02", &format!("p = {p}"));
+        assert!(
+            err.contains("bad.toml") && err.contains("field `kne.p`") && err.contains("(0, 1)"),
+            "p = {p}: {err}"
+        );
+    }
+    let err = load_error(dir, "[\"wiki_cf\"]", "[\"wiki_xx\"]");
+    assert!(
+        err.contains("bad.toml") && err.contains("datasets") && err.contains("wiki_xx"),
+        "{err}"
+    );
+    let err = load_error(
+        dir,
+        "layers = [18]",
+        "layers = [18]\nmodules = [\"up\", \"foo\"]",
+    );
+    assert!(
+        err.contains("bad.toml") && err.contains("modules") && err.contains("foo"),
+        "{err}"
+    );
+    // Swept values are checked like the settings they replace.
+    let sweep = |values: &str| format!("[sweep]\nparameter = \"p\"\nvalues = {values}\n\n[paper");
+    let err = load_error(dir, "[paper", &sweep("[0.01, 1.5]"));
+    assert!(
+        err.contains("bad.toml")
+            && err.contains("field `sweep.values`: cell `p=1.5`")
+            && err.contains("field `kne.p` = 1.5 is outside (0, 1)"),
+        "{err}"
+    );
+    let err = load_error(
+        dir,
+        "[paper",
+        "[sweep]\nparameter = \"module\"\nvalues = [\"up\", \"mlp\"]\n\n[paper",
+    );
+    assert!(
+        err.contains("bad.toml") && err.contains("field `sweep.values`") && err.contains("`mlp`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_layer_the_model_lacks_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("tiny.toml");
+    std::fs::write(
+        &path,
+        tiny_experiment(3).replace("layers = [18]", "layers = [18, 30]"),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let err = format!("{:#}", run(&options(path, &out, None)).unwrap_err());
+    assert!(
+        err.contains("tiny.toml")
+            && err.contains("field `kne.attribution`")
+            && err.contains("`layers`: layer 30 does not exist (the model has 30 layers, 0 to 29)"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written");
 }

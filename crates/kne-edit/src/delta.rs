@@ -115,6 +115,31 @@ impl SiteDelta {
             }
         }
     }
+
+    /// The first entry this delta touches that is not finite in `weight` (row-major
+    /// `[d_in, d_out]`), as (flat index, value): after [`Self::add_into`], a finite delta
+    /// can still overflow a large weight (e.g. edits stacked on an edited model).
+    pub fn first_non_finite(&self, weight: &[f32], d_out: usize) -> Option<(usize, f32)> {
+        match self {
+            SiteDelta::Neurons {
+                axis,
+                indices,
+                neuron_len,
+                ..
+            } => indices
+                .iter()
+                .flat_map(|&k| {
+                    (0..*neuron_len).map(move |j| flat_index(*axis, d_out, k as usize, j))
+                })
+                .map(|i| (i, weight[i]))
+                .find(|(_, w)| !w.is_finite()),
+            SiteDelta::Dense { .. } => weight
+                .iter()
+                .copied()
+                .enumerate()
+                .find(|(_, w)| !w.is_finite()),
+        }
+    }
 }
 
 /// An edit's change to the model, by site.
@@ -145,30 +170,57 @@ impl WeightDelta {
     }
 
     /// Adds the delta to `model`'s weights. Entries outside the delta keep their exact bits;
-    /// nothing changes if any site is invalid.
+    /// nothing changes if any site is invalid or any changed weight would be non-finite
+    /// (sites already written are put back before the error returns).
     pub fn apply(&self, model: &mut Llama) -> Result<AppliedDelta, EditError> {
         self.check(model)?;
-        let mut originals = Vec::with_capacity(self.sites.len());
+        let mut applied = AppliedDelta {
+            originals: Vec::with_capacity(self.sites.len()),
+        };
         for (site, delta) in &self.sites {
-            let linear = model.site_mut(*site)?;
-            let original = linear.weight.clone();
-            let [d_in, d_out] = linear.dims();
-            let weight = original.val();
-            let device = weight.device();
-            let mut values =
-                weight
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| EditError::Delta {
-                        site: *site,
-                        message: format!("reading the weight: {e:?}"),
-                    })?;
-            delta.add_into(&mut values, d_out);
-            let updated = Tensor::<2>::from_data(TensorData::new(values, [d_in, d_out]), &device);
-            linear.weight = original.clone().map(|_| updated);
-            originals.push((*site, original));
+            if let Err(e) = Self::apply_site(model, *site, delta, &mut applied) {
+                applied.revert(model)?;
+                return Err(e);
+            }
         }
-        Ok(AppliedDelta { originals })
+        Ok(applied)
+    }
+
+    /// Adds one site's delta, recording the original weight in `applied`.
+    fn apply_site(
+        model: &mut Llama,
+        site: Site,
+        delta: &SiteDelta,
+        applied: &mut AppliedDelta,
+    ) -> Result<(), EditError> {
+        let linear = model.site_mut(site)?;
+        let original = linear.weight.clone();
+        let [d_in, d_out] = linear.dims();
+        let weight = original.val();
+        let device = weight.device();
+        let mut values =
+            weight
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| EditError::Delta {
+                    site,
+                    message: format!("reading the weight: {e:?}"),
+                })?;
+        delta.add_into(&mut values, d_out);
+        if let Some((i, w)) = delta.first_non_finite(&values, d_out) {
+            return Err(EditError::Delta {
+                site,
+                message: format!(
+                    "the edited weight [{}, {}] would be {w} (non-finite); the delta was not applied",
+                    i / d_out,
+                    i % d_out
+                ),
+            });
+        }
+        let updated = Tensor::<2>::from_data(TensorData::new(values, [d_in, d_out]), &device);
+        linear.weight = original.clone().map(|_| updated);
+        applied.originals.push((site, original));
+        Ok(())
     }
 }
 

@@ -11,13 +11,13 @@ use std::time::Instant;
 
 use burn::module::{Module, Param};
 use burn::optim::{AdamConfig, GradientsParams};
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 use kne_attr::{Ensemble, NeuronAxis};
 use kne_model::{Interventions, LoadedModel, Site};
 use serde::{Deserialize, Serialize};
 
 use crate::loss::TargetBatch;
-use crate::scatter::scatter_neurons;
+use crate::scatter::{index_tensor, neuron_delta};
 use crate::{
     EditError, EditOutcome, EditRequest, EditStats, Editor, SiteDelta, TokenizedRequest,
     WeightDelta,
@@ -116,20 +116,27 @@ impl KneEditor {
         self.config.alpha / (n as f32).sqrt()
     }
 
-    /// The hook that adds every site's `α/√n · ΔW`.
-    fn hooks(
-        &self,
-        sites: &[(Site, Vec<u32>, [usize; 2])],
-        weights: &EnsembleWeights,
-    ) -> Interventions {
+    /// The hook that adds every site's `α/√n · ΔW`, through the ensemble's neurons only
+    /// (the sparse form of Eq. 10–11; `scatter_neurons` is the dense equivalent).
+    fn hooks(&self, sites: &[EnsembleSite], weights: &EnsembleWeights) -> Interventions {
         let mut hooks = Interventions::new();
-        for ((site, indices, dims), w) in sites.iter().zip(&weights.weights) {
-            let delta = scatter_neurons(w.val(), indices, self.ensemble.axis, *dims)
-                .mul_scalar(self.scale(indices.len()));
-            hooks = hooks.add_weight_delta(*site, delta);
+        for (site, w) in sites.iter().zip(&weights.weights) {
+            let values = w.val().mul_scalar(self.scale(site.neurons.len()));
+            hooks = hooks.add_neuron_delta(
+                site.site,
+                neuron_delta(values, site.index.clone(), self.ensemble.axis),
+            );
         }
         hooks
     }
+}
+
+/// One site of the ensemble during an edit.
+struct EnsembleSite {
+    site: Site,
+    neurons: Vec<u32>,
+    /// `neurons` as an index tensor, built once per edit.
+    index: Tensor<1, Int>,
 }
 
 impl Editor for KneEditor {
@@ -143,6 +150,7 @@ impl Editor for KneEditor {
         requests: &[EditRequest],
     ) -> Result<EditOutcome, EditError> {
         let start = Instant::now();
+        self.ensemble.check(&model.model)?;
         let tokenized = TokenizedRequest::all(&model.tokenizer, requests)?;
         let tracked = model.model.frozen_autodiff();
         let device = tracked.device();
@@ -156,10 +164,14 @@ impl Editor for KneEditor {
                 [neurons.neurons.len(), len],
                 &device,
             )));
-            sites.push((*site, neurons.neurons.clone(), dims));
+            sites.push(EnsembleSite {
+                site: *site,
+                neurons: neurons.neurons.clone(),
+                index: index_tensor(&neurons.neurons, &device),
+            });
         }
         let mut weights = EnsembleWeights { weights: initial };
-        let lowest = sites.iter().map(|(s, _, _)| s.layer).min().unwrap_or(0);
+        let lowest = sites.iter().map(|s| s.site.layer).min().unwrap_or(0);
         let batch = TargetBatch::new(&tracked, &tokenized)?;
         // Nothing below the lowest edited layer changes: compute that prefix once.
         let prefix = batch.hidden_at(&tracked, lowest);
@@ -190,7 +202,15 @@ impl Editor for KneEditor {
             stats.final_loss = Some(value);
         }
         let mut delta = WeightDelta::default();
-        for ((site, indices, _), w) in sites.iter().zip(&weights.weights) {
+        for (
+            EnsembleSite {
+                site,
+                neurons: indices,
+                ..
+            },
+            w,
+        ) in sites.iter().zip(&weights.weights)
+        {
             let scale = self.scale(indices.len());
             let values: Vec<f32> = w
                 .val()

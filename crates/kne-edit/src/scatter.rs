@@ -7,8 +7,10 @@
 use burn::tensor::ops::IndexingUpdateOp;
 use burn::tensor::{Int, Tensor, TensorData};
 use kne_attr::NeuronAxis;
+use kne_model::{DeltaUnits, NeuronDelta};
 
-fn index_tensor(indices: &[u32], device: &burn::tensor::Device) -> Tensor<1, Int> {
+/// Neuron ids as an index tensor for `select` / `select_assign`.
+pub fn index_tensor(indices: &[u32], device: &burn::tensor::Device) -> Tensor<1, Int> {
     let v: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
     Tensor::from_data(TensorData::new(v, [indices.len()]), device)
 }
@@ -55,5 +57,26 @@ pub fn flat_index(axis: NeuronAxis, d_out: usize, k: usize, j: usize) -> usize {
     match axis {
         NeuronAxis::Out => j * d_out + k,
         NeuronAxis::In => k * d_out + j,
+    }
+}
+
+/// The hook's sparse form of [`scatter_neurons`]: the same `ΔW`, applied through the `n`
+/// neurons only (`index` from [`index_tensor`] of the neuron ids); differentiable in `values`.
+///
+/// # Shapes
+/// - `values`: `[n, neuron_len]`, `index`: `[n]`
+pub fn neuron_delta(values: Tensor<2>, index: Tensor<1, Int>, axis: NeuronAxis) -> NeuronDelta {
+    match axis {
+        // An output neuron owns a column of [d_in, d_out]: the delta's values are [d_in, n].
+        NeuronAxis::Out => NeuronDelta {
+            units: DeltaUnits::Outputs,
+            indices: index,
+            values: values.transpose(),
+        },
+        NeuronAxis::In => NeuronDelta {
+            units: DeltaUnits::Inputs,
+            indices: index,
+            values,
+        },
     }
 }

@@ -199,3 +199,64 @@ fn patch_round_trips_and_rejects_bad_files() {
         );
     });
 }
+
+/// The weights of one site, as bits.
+fn site_bits(loaded: &LoadedModel, site: Site) -> Vec<u32> {
+    let values = loaded
+        .model
+        .site(site)
+        .unwrap()
+        .weight
+        .val()
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    values.into_iter().map(f32::to_bits).collect()
+}
+
+#[test]
+fn a_finite_delta_that_overflows_a_weight_is_refused_and_rolled_back() {
+    with_model(|loaded| {
+        let (first, second) = (Site::new(2, ModuleKind::Up), Site::new(3, ModuleKind::Down));
+        let mut delta = WeightDelta::default();
+        delta.sites.insert(
+            first,
+            SiteDelta::Neurons {
+                axis: NeuronAxis::Out,
+                indices: vec![5],
+                neuron_len: 576,
+                values: vec![0.5; 576],
+            },
+        );
+        // Finite, so `check` passes; applied twice, MAX + MAX overflows to +inf.
+        delta.sites.insert(
+            second,
+            SiteDelta::Neurons {
+                axis: NeuronAxis::Out,
+                indices: vec![1],
+                neuron_len: 1536,
+                values: vec![f32::MAX; 1536],
+            },
+        );
+        let original = [site_bits(loaded, first), site_bits(loaded, second)];
+        let once = delta.apply(&mut loaded.model).unwrap();
+        let edited = [site_bits(loaded, first), site_bits(loaded, second)];
+        assert_ne!(edited, original);
+        // `first` is written before `second` overflows: it must be put back.
+        let err = delta.apply(&mut loaded.model).unwrap_err().to_string();
+        assert!(
+            err.contains("3.down") && err.contains("inf") && err.contains("non-finite"),
+            "{err}"
+        );
+        assert_eq!(
+            [site_bits(loaded, first), site_bits(loaded, second)],
+            edited,
+            "a refused delta leaves the model as it was"
+        );
+        once.revert(&mut loaded.model).unwrap();
+        assert_eq!(
+            [site_bits(loaded, first), site_bits(loaded, second)],
+            original
+        );
+    });
+}

@@ -38,6 +38,12 @@ pub enum EvalError {
         /// What the top level is instead ("an object", "a string", ...).
         found: &'static str,
     },
+    /// The file is an empty array: there is nothing to edit or evaluate.
+    #[error("{}: no records (an empty JSON array); is this the right file?", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// One record is malformed.
     #[error("{}: record {index}: field `{field}`: {problem}", path.display())]
     Record {

@@ -90,6 +90,10 @@ fn malformed_samples_name_record_and_field() {
     assert!(
         error(Dataset::WikiRecent, "malformed_invalid_json.json").starts_with(": invalid JSON: ")
     );
+    assert_eq!(
+        parse_err(Dataset::ZsRE, " [ ] "),
+        "s.json: no records (an empty JSON array); is this the right file?"
+    );
     // dataset-specific requirements: ZsRE needs a rephrase prompt, counterfact a ground truth
     assert_eq!(
         parse_err(

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::ModelError;
 use crate::gguf::GgufFile;
 
-/// Architecture of a Llama-family decoder (Llama-2, SmolLM2).
+/// Architecture of a Llama-family decoder (Llama-2, SmolLM2), or of Gemma-3 when
+/// [`LlamaConfig::gemma3`] is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlamaConfig {
     /// Number of decoder blocks (SmolLM2-135M: 30).
@@ -32,7 +33,40 @@ pub struct LlamaConfig {
     pub tie_word_embeddings: bool,
     /// Longest context the model was trained for (8192).
     pub max_position_embeddings: usize,
+    /// Gemma-3's departures from Llama; `None` for the Llama family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemma3: Option<Gemma3Config>,
 }
+
+/// What Gemma-3 does differently from Llama (see `llama/` for where each applies):
+/// embeddings scaled by `sqrt(hidden)`; RMSNorm weights `w` applied as `1 + w`; RMSNorm of
+/// q and k per head; norms after attention and after the MLP as well as before; GeGLU with
+/// tanh-approximated GELU; local layers with sliding-window attention and their own RoPE
+/// base; attention scores scaled by `query_pre_attn_scalar^-1/2`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gemma3Config {
+    /// Keys a local layer's query sees, itself included (270M: 512).
+    pub sliding_window: usize,
+    /// Every `n`-th layer is global (layer `l` is global iff `(l + 1) % n == 0`), the others
+    /// local (6).
+    pub sliding_window_pattern: usize,
+    /// RoPE base of the local layers (10000); the global layers use `rope_theta`.
+    pub rope_local_theta: f32,
+    /// Scores are scaled by `query_pre_attn_scalar^-1/2` (270M: 256).
+    pub query_pre_attn_scalar: f32,
+}
+
+impl Gemma3Config {
+    /// Whether layer `layer` attends within the sliding window (a local layer).
+    pub fn is_local(&self, layer: usize) -> bool {
+        !(layer + 1).is_multiple_of(self.sliding_window_pattern)
+    }
+}
+
+/// The GGUF defaults of Gemma-3 that llama.cpp's converter does not write (llama.cpp and
+/// transformers hard-code them too): every 6th layer global, local RoPE base 10000.
+const GEMMA3_SLIDING_WINDOW_PATTERN: u64 = 6;
+const GEMMA3_ROPE_LOCAL_THETA: f32 = 10000.0;
 
 /// The subset of an HF `config.json` we read; everything else is ignored.
 #[derive(Deserialize)]
@@ -67,55 +101,85 @@ fn default_max_pos() -> usize {
 }
 
 impl LlamaConfig {
-    /// Reads `llama.*` keys of a GGUF file.
+    /// Reads the `<arch>.*` keys of a GGUF file (`general.architecture` = `llama` or
+    /// `gemma3`).
     pub fn from_gguf(gguf: &GgufFile, path: &Path) -> Result<Self, ModelError> {
         let wrap = |source| ModelError::Gguf {
             path: path.to_path_buf(),
             source,
         };
-        let arch = gguf.meta_str("general.architecture").map_err(wrap)?;
-        if arch != "llama" {
-            return Err(ModelError::Format {
-                path: path.to_path_buf(),
-                message: format!(
-                    "general.architecture is `{arch}`; this loader handles `llama` models"
-                ),
-            });
-        }
-        let u = |key: &str| -> Result<usize, ModelError> {
-            let v = gguf.meta_u64(key).map_err(wrap)?;
-            usize::try_from(v).map_err(|_| ModelError::Format {
-                path: path.to_path_buf(),
-                message: format!("{key} = {v} does not fit in usize"),
-            })
+        let format = |message: String| ModelError::Format {
+            path: path.to_path_buf(),
+            message,
         };
-        let hidden_size = u("llama.embedding_length")?;
-        let num_attention_heads = u("llama.attention.head_count")?;
-        let vocab_size = match gguf.meta_u64("llama.vocab_size") {
+        let arch = gguf.meta_str("general.architecture").map_err(wrap)?;
+        if arch != "llama" && arch != "gemma3" {
+            return Err(format(format!(
+                "general.architecture is `{arch}`; this loader handles `llama` and `gemma3` models"
+            )));
+        }
+        let key = |k: &str| format!("{arch}.{k}");
+        let u = |k: &str| -> Result<usize, ModelError> {
+            let k = key(k);
+            let v = gguf.meta_u64(&k).map_err(wrap)?;
+            usize::try_from(v).map_err(|_| format(format!("{k} = {v} does not fit in usize")))
+        };
+        let hidden_size = u("embedding_length")?;
+        let num_attention_heads = u("attention.head_count")?;
+        let vocab_size = match gguf.meta_u64(&key("vocab_size")) {
             Ok(v) => v as usize,
             Err(_) => gguf
                 .tensor_info("token_embd.weight")
                 .and_then(|t| t.dims.get(1).copied())
-                .ok_or_else(|| ModelError::Format {
-                    path: path.to_path_buf(),
-                    message: "no llama.vocab_size and no token_embd.weight".into(),
-                })? as usize,
+                .ok_or_else(|| format(format!("no {arch}.vocab_size and no token_embd.weight")))?
+                as usize,
+        };
+        let default_head_dim = hidden_size / num_attention_heads.max(1);
+        let head_dim = match arch {
+            // Gemma's heads are wider than hidden / heads (270M: 256 vs 160).
+            "gemma3" => u("attention.key_length")?,
+            _ => u("rope.dimension_count").unwrap_or(default_head_dim),
+        };
+        let gemma3 = if arch == "gemma3" {
+            if let Some(t) = gguf
+                .meta(&key("rope.scaling.type"))
+                .filter(|t| t.as_str() != Some("none"))
+            {
+                return Err(format(format!(
+                    "{arch}.rope.scaling.type = {t:?}: RoPE scaling is not supported"
+                )));
+            }
+            let pattern = gguf
+                .meta_u64(&key("attention.sliding_window_pattern"))
+                .unwrap_or(GEMMA3_SLIDING_WINDOW_PATTERN);
+            Some(Gemma3Config {
+                sliding_window: u("attention.sliding_window")?,
+                sliding_window_pattern: pattern as usize,
+                rope_local_theta: gguf
+                    .meta_f32(&key("rope.freq_base_swa"))
+                    .unwrap_or(GEMMA3_ROPE_LOCAL_THETA),
+                // llama.cpp scales by head_dim^-1/2 (all sizes but 27B); transformers'
+                // default query_pre_attn_scalar is 256 = head_dim of 270M.
+                query_pre_attn_scalar: head_dim as f32,
+            })
+        } else {
+            None
         };
         let config = Self {
-            num_hidden_layers: u("llama.block_count")?,
+            num_hidden_layers: u("block_count")?,
             hidden_size,
-            intermediate_size: u("llama.feed_forward_length")?,
+            intermediate_size: u("feed_forward_length")?,
             num_attention_heads,
-            num_key_value_heads: u("llama.attention.head_count_kv").unwrap_or(num_attention_heads),
-            head_dim: u("llama.rope.dimension_count")
-                .unwrap_or(hidden_size / num_attention_heads.max(1)),
-            rope_theta: gguf.meta_f32("llama.rope.freq_base").unwrap_or(10000.0),
+            num_key_value_heads: u("attention.head_count_kv").unwrap_or(num_attention_heads),
+            head_dim,
+            rope_theta: gguf.meta_f32(&key("rope.freq_base")).unwrap_or(10000.0),
             rms_norm_eps: gguf
-                .meta_f32("llama.attention.layer_norm_rms_epsilon")
+                .meta_f32(&key("attention.layer_norm_rms_epsilon"))
                 .map_err(wrap)? as f64,
             vocab_size,
             tie_word_embeddings: gguf.tensor_info("output.weight").is_none(),
-            max_position_embeddings: u("llama.context_length").unwrap_or(4096),
+            max_position_embeddings: u("context_length").unwrap_or(4096),
+            gemma3,
         };
         config.validate(path)?;
         Ok(config)
@@ -163,6 +227,7 @@ impl LlamaConfig {
             vocab_size: hf.vocab_size,
             tie_word_embeddings: hf.tie_word_embeddings,
             max_position_embeddings: hf.max_position_embeddings,
+            gemma3: None,
         };
         config.validate(path)?;
         Ok(config)
@@ -191,6 +256,14 @@ impl LlamaConfig {
         }
         if self.head_dim == 0 || !self.head_dim.is_multiple_of(2) {
             return Err(bad(format!("head_dim {} must be even", self.head_dim)));
+        }
+        if let Some(g) = &self.gemma3
+            && (g.sliding_window == 0
+                || g.sliding_window_pattern == 0
+                || !g.query_pre_attn_scalar.is_finite()
+                || g.query_pre_attn_scalar <= 0.0)
+        {
+            return Err(bad(format!("degenerate Gemma-3 settings: {g:?}")));
         }
         // Every size the model builder and the editors multiply must fit a usize, so that
         // [`LlamaConfig::site_dims`] and the weight shapes never overflow.

@@ -7,13 +7,44 @@
 //! (b) expose its output to autodiff (a zero "probe" leaf is added to the output, so the
 //!     gradient of the loss with respect to the output can be read after `backward` while the
 //!     gradient still flows to the layers below), and
-//! (c) add a delta to its weight (`Ŵ = W + ΔW`; the delta may itself be tracked by autodiff).
+//! (c) add a delta to its weight (`Ŵ = W + ΔW`; the delta may itself be tracked by autodiff),
+//!     dense, or (d) as a [`NeuronDelta`] that is non-zero on a few neurons only (KNE's
+//!     update): applied as `x ΔW` through the n changed neurons, never as a dense matrix.
 
 use std::collections::BTreeMap;
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 use crate::Site;
+
+/// Which units of a `[d_in, d_out]` weight a [`NeuronDelta`] changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeltaUnits {
+    /// Output units: columns of the `[d_in, d_out]` weight (rows of PyTorch's `W`).
+    Outputs,
+    /// Input units: rows of the `[d_in, d_out]` weight (columns of PyTorch's `W`).
+    Inputs,
+}
+
+/// A weight delta that is zero except on `n` neurons: the result equals adding the dense
+/// `ΔW` to the weight, at the cost of an `n`-wide product instead of a full-size matrix
+/// (KNE edits touch ~1 % of the neurons of each site, so the dense path spent most of an
+/// edit step building, adding and differentiating zeros).
+#[derive(Debug, Clone)]
+pub struct NeuronDelta {
+    pub units: DeltaUnits,
+    /// The changed neurons, distinct.
+    ///
+    /// # Shapes
+    /// - `[n]`
+    pub indices: Tensor<1, Int>,
+    /// The changed values: for `Outputs`, column `k` is added to weight column
+    /// `indices[k]`; for `Inputs`, row `k` is added to weight row `indices[k]`.
+    ///
+    /// # Shapes
+    /// - `Outputs`: `[d_in, n]`; `Inputs`: `[n, d_out]`
+    pub values: Tensor<2>,
+}
 
 /// What to do at one site.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +61,8 @@ pub struct SiteHook {
     /// # Shapes
     /// - `[d_in, d_out]`, the layout of [`crate::SiteLinear::weight`].
     pub weight_delta: Option<Tensor<2>>,
+    /// A delta on a few neurons, added like `weight_delta` (both may be set).
+    pub neuron_delta: Option<NeuronDelta>,
 }
 
 /// Per-site hooks for one forward pass. Sites not named run unchanged.
@@ -63,6 +96,12 @@ impl Interventions {
     /// Add `delta` (`[d_in, d_out]`) to `site`'s weight.
     pub fn add_weight_delta(mut self, site: Site, delta: Tensor<2>) -> Self {
         self.site(site).weight_delta = Some(delta);
+        self
+    }
+
+    /// Add a delta that is non-zero on a few neurons only to `site`'s weight.
+    pub fn add_neuron_delta(mut self, site: Site, delta: NeuronDelta) -> Self {
+        self.site(site).neuron_delta = Some(delta);
         self
     }
 

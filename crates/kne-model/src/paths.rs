@@ -23,6 +23,17 @@ pub fn default_model_path() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("models").join(DEFAULT_MODEL_FILE))
 }
 
+/// File name of the second model (Gemma-3-270M, GGUF Q4_K_M; `cargo xtask fetch-model
+/// gemma3-270m`).
+pub const GEMMA_MODEL_FILE: &str = "gemma-3-270m-q4_k_m.gguf";
+
+/// The Gemma-3-270M file: `$KNE_GEMMA_MODEL`, else `<workspace>/models/gemma-3-270m-q4_k_m.gguf`.
+pub fn gemma_model_path() -> PathBuf {
+    std::env::var_os("KNE_GEMMA_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("models").join(GEMMA_MODEL_FILE))
+}
+
 /// The shared folder beside the checkout: `$KNE_SHARED`, else `<workspace>/../shared`.
 pub fn shared_dir() -> PathBuf {
     std::env::var_os("KNE_SHARED")

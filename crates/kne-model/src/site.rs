@@ -102,7 +102,11 @@ impl FromStr for Site {
         let layer = layer.parse().map_err(|_| {
             ModelError::UnknownSite(format!("`{s}`: layer `{layer}` is not a number"))
         })?;
-        Ok(Site::new(layer, module.parse()?))
+        let module = module.parse().map_err(|e: ModelError| match e {
+            ModelError::UnknownSite(why) => ModelError::UnknownSite(format!("`{s}`: {why}")),
+            other => other,
+        })?;
+        Ok(Site::new(layer, module))
     }
 }
 
@@ -143,7 +147,7 @@ mod tests {
     #[test]
     fn bad_site_names_are_errors_naming_the_input() {
         let err = "3.mlp".parse::<Site>().unwrap_err().to_string();
-        assert!(err.contains("mlp"), "{err}");
+        assert!(err.contains("`3.mlp`: module `mlp`"), "{err}");
         let err = "x.q".parse::<Site>().unwrap_err().to_string();
         assert!(err.contains("x.q"), "{err}");
         assert!("down".parse::<Site>().is_err());

@@ -4,7 +4,7 @@ use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 
 use crate::Site;
-use crate::interventions::{Captured, Captures, SiteHook};
+use crate::interventions::{Captured, Captures, DeltaUnits, NeuronDelta, SiteHook};
 
 /// `y = x W (+ b)` with `W` stored input-first, as burn's `Linear` does.
 #[derive(Module, Debug)]
@@ -75,7 +75,13 @@ impl SiteLinear {
             None => self.weight.val(),
         };
         let input = hook.capture.then(|| x.clone().detach());
-        let y = self.product(x, weight);
+        let y = match &hook.neuron_delta {
+            Some(delta) => {
+                let extra = neuron_delta_product(x.clone(), delta, y_width(&weight));
+                self.product(x, weight) + extra
+            }
+            None => self.product(x, weight),
+        };
         let output = y.clone();
         let mut y = match &hook.output_scale {
             Some(scale) => {
@@ -115,6 +121,36 @@ impl SiteLinear {
     }
 }
 
+fn y_width(weight: &Tensor<2>) -> usize {
+    weight.dims()[1]
+}
+
+/// `x ΔW` for a delta non-zero on a few neurons, without building `ΔW`.
+///
+/// # Shapes
+/// - `x`: `[batch, seq, d_in]` → `[batch, seq, d_out]`
+fn neuron_delta_product(x: Tensor<3>, delta: &NeuronDelta, d_out: usize) -> Tensor<3> {
+    let [batch, seq, d_in] = x.dims();
+    let x = x.reshape([batch * seq, d_in]);
+    let y = match delta.units {
+        // Only the n changed outputs get a contribution: [rows, n], scattered into d_out.
+        DeltaUnits::Outputs => {
+            let z = x.matmul(delta.values.clone());
+            Tensor::<2>::zeros([batch * seq, d_out], &z.device()).select_assign(
+                1,
+                delta.indices.clone(),
+                z,
+                burn::tensor::ops::IndexingUpdateOp::Add,
+            )
+        }
+        // Only the n changed inputs contribute: [rows, n] @ [n, d_out].
+        DeltaUnits::Inputs => x
+            .select(1, delta.indices.clone())
+            .matmul(delta.values.clone()),
+    };
+    y.reshape([batch, seq, d_out])
+}
+
 /// Row-major `[rows, cols]` → row-major `[cols, rows]`.
 pub(crate) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; values.len()];
@@ -130,4 +166,79 @@ pub(crate) fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod neuron_delta_tests {
+    use burn::tensor::{Device, Int, Tensor, TensorData};
+
+    use super::*;
+    use crate::ModuleKind;
+
+    fn tensor2(values: Vec<f32>, dims: [usize; 2], device: &Device) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(values, dims), device)
+    }
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| (((i as u32).wrapping_mul(2654435761u32) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    }
+
+    /// The sparse path equals adding the dense `ΔW` it stands for, for both unit kinds.
+    #[test]
+    fn neuron_delta_equals_the_dense_delta() {
+        let device = Device::flex();
+        let (d_in, d_out) = (5, 7);
+        let layer = SiteLinear::from_torch_layout([d_out, d_in], values(35, 1), None, &device);
+        let x = Tensor::<3>::from_data(
+            TensorData::new(values(2 * 3 * d_in, 2), [2, 3, d_in]),
+            &device,
+        );
+        let site = Site::new(0, ModuleKind::Up);
+        let picked = [4usize, 1];
+        let indices = Tensor::<1, Int>::from_data(TensorData::new(vec![4i64, 1], [2]), &device);
+        for units in [DeltaUnits::Outputs, DeltaUnits::Inputs] {
+            let (small_dims, small) = match units {
+                DeltaUnits::Outputs => ([d_in, 2], values(d_in * 2, 3)),
+                DeltaUnits::Inputs => ([2, d_out], values(2 * d_out, 3)),
+            };
+            // The dense ΔW with the same values at the picked neurons.
+            let mut dense = vec![0.0f32; d_in * d_out];
+            for (k, &neuron) in picked.iter().enumerate() {
+                match units {
+                    DeltaUnits::Outputs => {
+                        for i in 0..d_in {
+                            dense[i * d_out + neuron] = small[i * 2 + k];
+                        }
+                    }
+                    DeltaUnits::Inputs => {
+                        for j in 0..d_out {
+                            dense[neuron * d_out + j] = small[k * d_out + j];
+                        }
+                    }
+                }
+            }
+            let sparse_hook = SiteHook {
+                neuron_delta: Some(NeuronDelta {
+                    units,
+                    indices: indices.clone(),
+                    values: tensor2(small, small_dims, &device),
+                }),
+                ..SiteHook::default()
+            };
+            let dense_hook = SiteHook {
+                weight_delta: Some(tensor2(dense, [d_in, d_out], &device)),
+                ..SiteHook::default()
+            };
+            let mut captures = Captures::new();
+            let a = layer.forward_hooked(x.clone(), site, Some(&sparse_hook), &mut captures);
+            let b = layer.forward_hooked(x.clone(), site, Some(&dense_hook), &mut captures);
+            let a = a.into_data().try_into_vec::<f32>().unwrap();
+            let b = b.into_data().try_into_vec::<f32>().unwrap();
+            for (p, q) in a.iter().zip(&b) {
+                assert!((p - q).abs() < 1e-5, "{units:?}: {p} vs {q}");
+            }
+        }
+    }
 }

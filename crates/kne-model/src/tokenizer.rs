@@ -1,8 +1,9 @@
 //! The model's tokenizer: HF `tokenizers` built from GGUF metadata or a `tokenizer.json`,
 //! plus the chat template.
 //!
-//! Encoding never adds BOS (SmolLM2's GGUF says `add_bos_token = false`, and the reference
-//! prompts start without it); special tokens written in the text (`<|im_start|>`) are matched.
+//! Encoding adds BOS only when the model asks for it (GGUF `tokenizer.ggml.add_bos_token`:
+//! false for SmolLM2, whose reference prompts start without it; true for Gemma-3, as HF's
+//! `tokenizer(text)` does); special tokens written in the text (`<|im_start|>`) are matched.
 //!
 //! ```no_run
 //! # use kne_model::{gguf::GgufFile, tokenizer::Tokenizer};
@@ -14,6 +15,7 @@
 
 mod chat;
 mod from_gguf;
+mod from_gguf_spm;
 mod hf_config;
 
 use std::path::{Path, PathBuf};
@@ -24,12 +26,15 @@ use hf_config::HfTokenizerConfig;
 use crate::ModelError;
 use crate::gguf::GgufFile;
 
-/// A byte-level BPE tokenizer with BOS/EOS ids and a ChatML chat template.
+/// A BPE tokenizer (byte-level, or SentencePiece-style) with BOS/EOS ids and a ChatML chat
+/// template.
 #[derive(Debug, Clone)]
 pub struct Tokenizer {
     inner: tokenizers::Tokenizer,
     bos: Option<u32>,
     eos: Option<u32>,
+    /// [`Tokenizer::encode`] starts with BOS.
+    add_bos: bool,
     chat: ChatTemplate,
     /// The file it came from, for error messages.
     path: PathBuf,
@@ -61,6 +66,20 @@ impl Tokenizer {
             id("tokenizer.ggml.bos_token_id")?,
             id("tokenizer.ggml.eos_token_id")?,
         );
+        let add_bos = match gguf.meta("tokenizer.ggml.add_bos_token") {
+            None => false,
+            Some(v) => v.as_bool().ok_or_else(|| {
+                err(format!(
+                    "tokenizer.ggml.add_bos_token is a {}",
+                    v.type_name()
+                ))
+            })?,
+        };
+        if add_bos && bos.is_none() {
+            return Err(err(
+                "tokenizer.ggml.add_bos_token is true but there is no bos_token_id".into(),
+            ));
+        }
         let chat = match gguf.meta("tokenizer.chat_template") {
             None => ChatTemplate::smollm2(),
             Some(v) => {
@@ -74,6 +93,7 @@ impl Tokenizer {
             inner,
             bos,
             eos,
+            add_bos,
             chat,
             path: path_for_errors.to_path_buf(),
         })
@@ -124,6 +144,8 @@ impl Tokenizer {
         Ok(Self {
             bos: lookup(&config.bos_token),
             eos: lookup(&config.eos_token),
+            // A tokenizer.json's post-processor adds BOS itself when the model wants it.
+            add_bos: false,
             inner,
             chat,
             path: path.to_path_buf(),
@@ -137,13 +159,23 @@ impl Tokenizer {
         }
     }
 
-    /// Token ids of `text`; special tokens written in the text are matched; no BOS is added.
+    /// Token ids of `text`; special tokens written in the text are matched; BOS first when
+    /// the model asks for it ([`Tokenizer::adds_bos`]).
     pub fn encode(&self, text: &str) -> Result<Vec<u32>, ModelError> {
         let encoding = self
             .inner
             .encode(text, false)
             .map_err(|e| self.error(format!("encoding {text:?}: {e}")))?;
-        Ok(encoding.get_ids().to_vec())
+        let ids = encoding.get_ids();
+        Ok(match self.bos.filter(|_| self.add_bos) {
+            Some(bos) => std::iter::once(bos).chain(ids.iter().copied()).collect(),
+            None => ids.to_vec(),
+        })
+    }
+
+    /// Whether [`Tokenizer::encode`] starts with BOS.
+    pub fn adds_bos(&self) -> bool {
+        self.add_bos
     }
 
     /// The text of `ids`, special tokens included. An id outside the vocabulary is an error

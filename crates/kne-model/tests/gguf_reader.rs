@@ -531,9 +531,9 @@ fn bad_headers_types_dims_and_offsets_are_errors() {
         Err(GgufError::DuplicateTensor(_))
     ));
     // A type the reader can bound-check but not dequantise.
-    let q6k = parse(W::header(3, 1, 0).tensor("t", &[0], 14, 0)).expect("empty Q6_K tensor");
+    let q2k = parse(W::header(3, 1, 0).tensor("t", &[0], 10, 0)).expect("empty Q2_K tensor");
     assert!(matches!(
-        q6k.tensor_f32("t"),
+        q2k.tensor_f32("t"),
         Err(GgufError::UnsupportedDequant { .. })
     ));
 }

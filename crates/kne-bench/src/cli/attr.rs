@@ -36,15 +36,26 @@ pub struct AttrArgs {
     scores_out: Option<PathBuf>,
 }
 
+/// Reads and checks a KNE settings file (`experiments/kne-default.toml`); errors name the
+/// file and field.
 pub fn load_settings(path: &std::path::Path) -> Result<KneSettings> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{}: invalid KNE settings", path.display()))
+    let settings: KneSettings = toml::from_str(&text)
+        .with_context(|| format!("{}: invalid KNE settings", path.display()))?;
+    settings
+        .validate("")
+        .with_context(|| format!("{}: invalid KNE settings", path.display()))?;
+    Ok(settings)
 }
 
 pub fn run(args: AttrArgs) -> Result<()> {
     let settings = load_settings(&args.config)?;
     let loaded = args.model.load()?;
+    settings
+        .attribution
+        .sites(&loaded.model)
+        .with_context(|| format!("{}: field `attribution`", args.config.display()))?;
     let dataset = Dataset::from_name(&args.dataset)?;
     let dir = args
         .data_dir

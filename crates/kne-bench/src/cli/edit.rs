@@ -62,6 +62,9 @@ pub fn run(args: EditArgs) -> Result<()> {
             .as_ref()
             .context("--ensemble is required for --method kne (make one with `kne attr`)")?;
         let ensemble = Ensemble::load(path)?;
+        ensemble
+            .check(&loaded.model)
+            .with_context(|| format!("ensemble {}", path.display()))?;
         Box::new(KneEditor::new(load_settings(&args.config)?.edit, ensemble)?)
     } else {
         let configs = load_baseline_configs(&args.baselines)?;

@@ -84,6 +84,30 @@ pub struct KneSettings {
     pub edit: KneConfig,
 }
 
+impl KneSettings {
+    /// Checks what can be checked without the model; errors name the field, after
+    /// `prefix` (`kne.` in an experiment file, empty in a settings file of its own).
+    /// Layers are checked against the model when it is loaded.
+    pub fn validate(&self, prefix: &str) -> Result<()> {
+        if !(self.p > 0.0 && self.p < 1.0) {
+            bail!("field `{prefix}p` = {} is outside (0, 1)", self.p);
+        }
+        if self.localize == 0 || self.full_localize == Some(0) {
+            bail!("fields `{prefix}localize` and `{prefix}full_localize` must be at least 1");
+        }
+        if self.attribution.steps == 0 {
+            bail!("field `{prefix}attribution.steps` must be at least 1");
+        }
+        if self.attribution.modules.is_empty() {
+            bail!("field `{prefix}attribution.modules` is empty");
+        }
+        self.edit
+            .validate()
+            .with_context(|| format!("field `{prefix}edit`"))?;
+        Ok(())
+    }
+}
+
 /// A one-parameter sweep of KNE (figures 2, B.3, B.4, B.5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,13 +145,7 @@ impl Experiment {
         if self.batch_size == 0 {
             bail!("field `batch_size` must be at least 1");
         }
-        if !(self.kne.p > 0.0 && self.kne.p < 1.0) {
-            bail!("field `kne.p` = {} is outside (0, 1)", self.kne.p);
-        }
-        if self.kne.localize == 0 {
-            bail!("field `kne.localize` must be at least 1");
-        }
-        self.kne.edit.validate().context("field `kne.edit`")?;
+        self.kne.validate("kne.")?;
         match &self.sweep {
             Some(sweep) => {
                 if !["p", "localize", "module", "batch_size"].contains(&sweep.parameter.as_str()) {
@@ -138,6 +156,12 @@ impl Experiment {
                 }
                 if sweep.values.is_empty() {
                     bail!("field `sweep.values` is empty");
+                }
+                // Every swept value must make valid settings (e.g. p inside (0, 1)).
+                for cell in super::plan::cells(self, false).context("field `sweep.values`")? {
+                    cell.kne
+                        .validate("kne.")
+                        .with_context(|| format!("field `sweep.values`: cell `{}`", cell.label))?;
                 }
             }
             None => {

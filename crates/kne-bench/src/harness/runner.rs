@@ -8,6 +8,8 @@
 //!
 //! A row carries the config hash of its cell; an existing rows file of another config is
 //! refused, and finished cases are skipped, so an interrupted run resumes where it stopped.
+//! A case whose edit failed has an error row ([`edit_and_score`]) and counts as finished:
+//! the failure is deterministic, so a rerun would only repeat it.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -15,7 +17,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_edit::{EditRequest, EditStats, Editor};
+use kne_edit::loss::TargetBatch;
+use kne_edit::{EditError, EditRequest, EditStats, Editor, TokenizedRequest};
 use kne_eval::ModelScorer;
 use kne_eval::data::{Dataset, EditCase, load_cases};
 use kne_eval::metrics::{CaseScores, Decoding, EvalConfig, PreEditCache, evaluate_case};
@@ -78,6 +81,16 @@ pub fn run(options: &RunOptions) -> Result<()> {
     eprintln!("loading {}", options.model.display());
     let mut loaded = kne_model::load(&options.model, &burn::tensor::Device::flex())
         .with_context(|| format!("loading model {}", options.model.display()))?;
+    // What needs the model to check (layers that exist) is checked before anything is written.
+    for cell in cells.iter().filter(|c| c.method == "kne") {
+        cell.kne.attribution.sites(&loaded.model).with_context(|| {
+            format!(
+                "{}: field `kne.attribution` (cell `{}`)",
+                options.experiment.display(),
+                cell.label
+            )
+        })?;
+    }
     let model_sha256 = sha256_file(&options.model)?;
     let baselines = if cells.iter().any(|c| c.method != "kne") {
         Some(load_baseline_configs(
@@ -91,6 +104,7 @@ pub fn run(options: &RunOptions) -> Result<()> {
         Some((i, n)) => format!(".shard-{i}-of-{n}"),
         None => String::new(),
     };
+    let mut failed = 0usize;
     for name in &experiment.datasets {
         let dataset = Dataset::from_name(name)?;
         let path = options.data_dir.join(dataset.test_file());
@@ -164,6 +178,13 @@ pub fn run(options: &RunOptions) -> Result<()> {
                     edit_and_score(&mut loaded, editor.as_mut(), batch, &pre, &experiment, cell)?;
                 let wall_s = batch_start.elapsed().as_secs_f64() / batch.len() as f64;
                 for data in rows {
+                    if let Some(error) = &data.error {
+                        failed += 1;
+                        bar.println(format!(
+                            "{name}/{} case {}: {error}",
+                            cell.label, data.scores.index
+                        ));
+                    }
                     let meta = RowMeta {
                         config_hash: hash.clone(),
                         method: cell.method.clone(),
@@ -180,9 +201,13 @@ pub fn run(options: &RunOptions) -> Result<()> {
         }
     }
     eprintln!(
-        "{} done in {:.0} s",
+        "{} done in {:.0} s{}",
         experiment.name,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        match failed {
+            0 => String::new(),
+            n => format!("; {n} case(s) failed to edit (error rows, counted in the reports)"),
+        }
     );
     Ok(())
 }
@@ -211,8 +236,14 @@ fn pre_edit_cache(
 }
 
 /// Edits one batch, scores each of its cases on the edited model, restores the model.
-/// A failed edit (e.g. a non-finite loss) becomes error rows; the sweep goes on.
-fn edit_and_score(
+///
+/// A failed edit is not an error of the run: the editor's error (e.g. a non-finite loss),
+/// a delta [`WeightDelta::apply`](kne_edit::WeightDelta::apply) refuses (non-finite values
+/// or weights, unknown site), or an edited model whose loss on the batch's own requests is
+/// not finite each become one error row per case of the batch, naming the cases and the
+/// reason; the model is left bit-identical to before and the caller goes on. An evaluation
+/// error (not the edit's fault) restores the model and is returned.
+pub fn edit_and_score(
     loaded: &mut LoadedModel,
     editor: &mut dyn Editor,
     batch: &[&EditCase],
@@ -228,7 +259,14 @@ fn edit_and_score(
             subject: c.subject.clone(),
         })
         .collect();
-    let failed = |message: String| -> Vec<CellRow> {
+    let ids: Vec<String> = batch.iter().map(|c| c.index.to_string()).collect();
+    let cases = format!(
+        "case{} {}",
+        if batch.len() == 1 { "" } else { "s" },
+        ids.join(", ")
+    );
+    let failed = |what: &str, reason: String| -> Vec<CellRow> {
+        let message = format!("{what} ({cases}): {reason}; the model was left unchanged");
         batch
             .iter()
             .map(|c| CellRow {
@@ -241,43 +279,66 @@ fn edit_and_score(
     };
     let outcome = match editor.edit(loaded, &requests) {
         Ok(outcome) => outcome,
-        Err(e) => return Ok(failed(e.to_string())),
+        Err(e) => return Ok(failed("edit failed", e.to_string())),
     };
     let applied = match outcome.delta.apply(&mut loaded.model) {
         Ok(applied) => applied,
-        Err(e) => return Ok(failed(e.to_string())),
+        Err(e) => return Ok(failed("edit refused", e.to_string())),
     };
-    let mut rows = Vec::with_capacity(batch.len());
-    let mut result = Ok(());
-    {
-        let mut scorer = ModelScorer::from_loaded(loaded);
-        for case in batch {
-            let mut eval = EvalConfig {
-                generation: experiment.eval.generation,
-                keep_generated_text: true,
-            };
-            // One seed per case: runs are reproducible and cases independent.
-            if let Some(g) = eval.generation.as_mut()
-                && let Decoding::TopK { seed, .. } = &mut g.decoding
-            {
-                *seed = experiment.seed.wrapping_add(case.index as u64);
-            }
-            let predictions = pre.get(case).context("pre-edit predictions missing")?;
-            match evaluate_case(case, predictions, &mut scorer, &eval) {
-                Ok(scores) => rows.push(CellRow {
-                    cell: cell.label.clone(),
-                    scores,
-                    edit: Some(outcome.stats.clone()),
-                    error: None,
-                }),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
+    // A finite delta can still break the model (closed-form editors have no loss to watch).
+    let loss = edited_loss(loaded, &requests);
+    if !matches!(loss, Ok(v) if v.is_finite()) {
+        applied.revert(&mut loaded.model)?;
+        let reason = match loss {
+            Ok(v) => format!("the edited model's loss on the edit requests is {v}"),
+            Err(e) => format!("cannot compute the edited model's loss: {e}"),
+        };
+        return Ok(failed("edit rolled back", reason));
     }
+    let result = score_batch(loaded, batch, pre, experiment);
     applied.revert(&mut loaded.model)?;
-    result?;
+    Ok(result?
+        .into_iter()
+        .map(|scores| CellRow {
+            cell: cell.label.clone(),
+            scores,
+            edit: Some(outcome.stats.clone()),
+            error: None,
+        })
+        .collect())
+}
+
+/// Mean target NLL of `requests` on the (edited) model: one forward.
+fn edited_loss(loaded: &LoadedModel, requests: &[EditRequest]) -> Result<f32, EditError> {
+    let tokenized = TokenizedRequest::all(&loaded.tokenizer, requests)?;
+    let batch = TargetBatch::new(&loaded.model, &tokenized)?;
+    Ok(batch.nll(&loaded.model, None).into_scalar::<f32>())
+}
+
+/// Scores every case of `batch` on the model as it is.
+fn score_batch(
+    loaded: &LoadedModel,
+    batch: &[&EditCase],
+    pre: &PreEditCache,
+    experiment: &Experiment,
+) -> Result<Vec<CaseScores>> {
+    let mut scorer = ModelScorer::from_loaded(loaded);
+    let mut rows = Vec::with_capacity(batch.len());
+    for case in batch {
+        let mut eval = EvalConfig {
+            generation: experiment.eval.generation,
+            keep_generated_text: true,
+        };
+        // One seed per case: runs are reproducible and cases independent.
+        if let Some(g) = eval.generation.as_mut()
+            && let Decoding::TopK { seed, .. } = &mut g.decoding
+        {
+            *seed = experiment.seed.wrapping_add(case.index as u64);
+        }
+        let predictions = pre
+            .get(case)
+            .with_context(|| format!("case {}: pre-edit predictions missing", case.index))?;
+        rows.push(evaluate_case(case, predictions, &mut scorer, &eval)?);
+    }
     Ok(rows)
 }

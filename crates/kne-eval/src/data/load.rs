@@ -31,8 +31,8 @@ use crate::EvalError;
 /// lists of strings. Empty sub-type lists are dropped.
 ///
 /// # Errors
-/// [`EvalError::Io`] / [`EvalError::Json`] / [`EvalError::NotAnArray`] for the file as a
-/// whole, [`EvalError::Record`] (file, record index, field path, problem) for the first
+/// [`EvalError::Io`] / [`EvalError::Json`] / [`EvalError::NotAnArray`] /
+/// [`EvalError::Empty`] for the file as a whole, [`EvalError::Record`] (file, record index, field path, problem) for the first
 /// malformed record.
 pub fn load_cases(dataset: Dataset, path: impl AsRef<Path>) -> Result<Vec<EditCase>, EvalError> {
     let path = path.as_ref();
@@ -63,6 +63,11 @@ pub fn parse_cases(
             found: kind_of(&root),
         });
     };
+    if records.is_empty() {
+        return Err(EvalError::Empty {
+            path: path.to_owned(),
+        });
+    }
     records
         .iter()
         .enumerate()

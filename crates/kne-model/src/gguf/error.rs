@@ -91,7 +91,7 @@ pub enum GgufError {
     #[error("no tensor named `{0}`")]
     TensorNotFound(String),
     #[error(
-        "tensor `{tensor}`: dequantising {ty} is not supported (F32, F16, BF16, Q4_0, Q4_1 and Q8_0 are)"
+        "tensor `{tensor}`: dequantising {ty} is not supported (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K are)"
     )]
     UnsupportedDequant { tensor: String, ty: GgmlType },
     #[error(

@@ -1,5 +1,5 @@
 //! A bounds-checked reader for GGUF files (versions 2 and 3), with dequantisation of the
-//! F32, F16, BF16, Q4_0, Q4_1 and Q8_0 tensor types to `f32`.
+//! F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K and Q6_K tensor types to `f32`.
 //!
 //! The whole file is read into memory; every count, length and offset read from it is checked
 //! against the bytes actually present before it is used, so a truncated or hostile file gives
@@ -14,12 +14,14 @@
 //! ```
 
 pub mod dequant;
+pub mod dequant_k;
 mod error;
 mod file;
 mod ggml_type;
 mod header;
 mod metadata;
 pub mod quant;
+pub mod quant_k;
 mod reader;
 mod tensor_info;
 

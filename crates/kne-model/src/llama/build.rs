@@ -4,7 +4,7 @@ use burn::module::Param;
 use burn::nn::RmsNorm;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Attention, DecoderBlock, Llama, Mlp};
+use super::{Activation, Attention, DecoderBlock, Llama, Mlp};
 use crate::load::{DenseTensor, TensorSource};
 use crate::site_linear::SiteLinear;
 use crate::{LlamaConfig, ModelError};
@@ -32,13 +32,21 @@ impl Llama {
                 device,
             ))
         };
-        let norm = |name: &str| -> Result<RmsNorm, ModelError> {
-            let (_, values) = fetch(name, &[d])?;
+        let gemma = c.gemma3.as_ref();
+        // Gemma's RMSNorm multiplies by `1 + w` (HF `Gemma3RMSNorm`); fold the 1 in here.
+        let shift = if gemma.is_some() { 1.0 } else { 0.0 };
+        let norm_of = |name: &str, width: usize| -> Result<RmsNorm, ModelError> {
+            let (_, values) = fetch(name, &[width])?;
+            let values: Vec<f32> = values.into_iter().map(|w| shift + w).collect();
             Ok(RmsNorm {
-                gamma: Param::from_tensor(Tensor::from_data(TensorData::new(values, [d]), device)),
+                gamma: Param::from_tensor(Tensor::from_data(
+                    TensorData::new(values, [width]),
+                    device,
+                )),
                 epsilon: c.rms_norm_eps,
             })
         };
+        let norm = |name: &str| norm_of(name, d);
 
         let (_, embed) = fetch("model.embed_tokens.weight", &[v, d])?;
         let embed = Param::from_tensor(Tensor::from_data(TensorData::new(embed, [v, d]), device));
@@ -47,6 +55,11 @@ impl Llama {
         let mut layers = Vec::new();
         for l in 0..c.num_hidden_layers {
             let p = format!("model.layers.{l}");
+            let gemma_norm = |name: &str, width| -> Result<Option<RmsNorm>, ModelError> {
+                gemma
+                    .map(|_| norm_of(&format!("{p}.{name}.weight"), width))
+                    .transpose()
+            };
             layers.push(DecoderBlock {
                 attn_norm: norm(&format!("{p}.input_layernorm.weight"))?,
                 attn: Attention {
@@ -57,13 +70,29 @@ impl Llama {
                     num_heads: c.num_attention_heads,
                     num_kv_heads: c.num_key_value_heads,
                     head_dim: c.head_dim,
+                    q_norm: gemma_norm("self_attn.q_norm", c.head_dim)?,
+                    k_norm: gemma_norm("self_attn.k_norm", c.head_dim)?,
+                    scale: gemma.map(|g| 1.0 / f64::from(g.query_pre_attn_scalar).sqrt()),
+                    sliding_window: gemma.filter(|g| g.is_local(l)).map(|g| g.sliding_window),
                 },
-                mlp_norm: norm(&format!("{p}.post_attention_layernorm.weight"))?,
+                post_attn_norm: match gemma {
+                    Some(_) => Some(norm(&format!("{p}.post_attention_layernorm.weight"))?),
+                    None => None,
+                },
+                mlp_norm: match gemma {
+                    Some(_) => norm(&format!("{p}.pre_feedforward_layernorm.weight"))?,
+                    None => norm(&format!("{p}.post_attention_layernorm.weight"))?,
+                },
                 mlp: Mlp {
                     gate: linear(&format!("{p}.mlp.gate_proj.weight"), f, d)?,
                     up: linear(&format!("{p}.mlp.up_proj.weight"), f, d)?,
                     down: linear(&format!("{p}.mlp.down_proj.weight"), d, f)?,
+                    activation: match gemma {
+                        Some(_) => Activation::GeluTanh,
+                        None => Activation::Silu,
+                    },
                 },
+                post_mlp_norm: gemma_norm("post_feedforward_layernorm", d)?,
             });
         }
         let lm_head = if c.tie_word_embeddings {

@@ -1,18 +1,42 @@
-//! SwiGLU feed-forward block: `down(silu(gate(x)) ⊙ up(x))`.
+//! Gated feed-forward block: `down(act(gate(x)) ⊙ up(x))`, SwiGLU (Llama: `act = silu`) or
+//! GeGLU (Gemma-3: `act` = GELU, tanh approximation).
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use burn::tensor::activation::silu;
+use burn::tensor::activation::{gelu_approximate, silu};
 
 use crate::interventions::{Captures, Interventions};
 use crate::site_linear::SiteLinear;
 use crate::{ModuleKind, Site};
+
+/// The gate's activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// SiLU (Llama's SwiGLU).
+    #[default]
+    Silu,
+    /// GELU with the tanh approximation (HF `gelu_pytorch_tanh`; Gemma's GeGLU).
+    GeluTanh,
+}
+
+impl Activation {
+    /// # Shapes
+    /// - `x`: any → same
+    pub fn apply(self, x: Tensor<3>) -> Tensor<3> {
+        match self {
+            Self::Silu => silu(x),
+            Self::GeluTanh => gelu_approximate(x),
+        }
+    }
+}
 
 #[derive(Module, Debug)]
 pub struct Mlp {
     pub gate: SiteLinear,
     pub up: SiteLinear,
     pub down: SiteLinear,
+    #[module(skip)]
+    pub activation: Activation,
 }
 
 impl Mlp {
@@ -31,6 +55,10 @@ impl Mlp {
         };
         let gate = proj(&self.gate, ModuleKind::Gate, x.clone());
         let up = proj(&self.up, ModuleKind::Up, x);
-        proj(&self.down, ModuleKind::Down, silu(gate) * up)
+        proj(
+            &self.down,
+            ModuleKind::Down,
+            self.activation.apply(gate) * up,
+        )
     }
 }

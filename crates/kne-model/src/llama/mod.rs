@@ -1,5 +1,6 @@
 //! The Llama-family decoder (Llama-2, SmolLM2): GQA, RoPE, RMSNorm, SwiGLU, optionally tied
-//! embeddings.
+//! embeddings; and Gemma-3, the same skeleton with the departures listed at
+//! [`crate::config::Gemma3Config`] (switched on by `LlamaConfig::gemma3`).
 
 mod attention;
 mod block;
@@ -8,7 +9,7 @@ mod mlp;
 
 pub use attention::Attention;
 pub use block::DecoderBlock;
-pub use mlp::Mlp;
+pub use mlp::{Activation, Mlp};
 
 use burn::module::{Module, Param};
 use burn::nn::RmsNorm;
@@ -93,7 +94,12 @@ impl Llama {
     /// # Shapes
     /// - `ids`: `[batch, seq]` → `[batch, seq, hidden]`
     pub fn embed(&self, ids: Tensor<2, Int>) -> Tensor<3> {
-        embedding(self.embed.val(), ids)
+        let e = embedding(self.embed.val(), ids);
+        match &self.config.gemma3 {
+            // HF casts sqrt(hidden) to the weights' dtype (f32) before multiplying.
+            Some(_) => e * ((self.config.hidden_size as f64).sqrt() as f32),
+            None => e,
+        }
     }
 
     /// Runs blocks `layers` on hidden states whose first position is `start_pos`.
@@ -110,18 +116,31 @@ impl Llama {
     ) -> Tensor<3> {
         let [_, seq, _] = hidden.dims();
         let start_pos = cache.as_ref().map_or(0, |c| c.len());
-        let rope = RopeTables::new(
-            self.config.rope_theta,
-            self.config.head_dim,
-            start_pos,
-            seq,
-            &hidden.device(),
-        );
+        let tables = |theta| {
+            RopeTables::new(
+                theta,
+                self.config.head_dim,
+                start_pos,
+                seq,
+                &hidden.device(),
+            )
+        };
+        let rope = tables(self.config.rope_theta);
+        // Gemma-3's local layers rotate with their own base.
+        let local = self
+            .config
+            .gemma3
+            .as_ref()
+            .map(|g| (g, tables(g.rope_local_theta)));
         for layer in layers {
+            let rope = match &local {
+                Some((g, local)) if g.is_local(layer) => local,
+                _ => &rope,
+            };
             hidden = self.layers[layer].forward(
                 hidden,
                 layer,
-                &rope,
+                rope,
                 cache.as_deref_mut(),
                 hooks,
                 captures,

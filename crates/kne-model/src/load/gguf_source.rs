@@ -1,5 +1,6 @@
 //! GGUF as a [`TensorSource`]: HF names mapped to llama.cpp names, dequantised to f32, and
-//! q/k rows un-permuted back to HF order.
+//! (Llama) q/k rows un-permuted back to HF order, or (Gemma-3) norm weights shifted back to
+//! HF's convention.
 
 use std::path::{Path, PathBuf};
 
@@ -12,6 +13,7 @@ pub struct GgufSource {
     path: PathBuf,
     num_heads: usize,
     num_kv_heads: usize,
+    gemma3: bool,
 }
 
 impl GgufSource {
@@ -26,9 +28,15 @@ impl GgufSource {
             path: path.to_path_buf(),
             source,
         };
-        let num_heads = gguf.meta_u64("llama.attention.head_count").map_err(wrap)? as usize;
+        let arch = gguf
+            .meta_str("general.architecture")
+            .map_err(wrap)?
+            .to_owned();
+        let num_heads = gguf
+            .meta_u64(&format!("{arch}.attention.head_count"))
+            .map_err(wrap)? as usize;
         let num_kv_heads = gguf
-            .meta_u64("llama.attention.head_count_kv")
+            .meta_u64(&format!("{arch}.attention.head_count_kv"))
             .map(|v| v as usize)
             .unwrap_or(num_heads);
         Ok(Self {
@@ -36,6 +44,7 @@ impl GgufSource {
             path: path.to_path_buf(),
             num_heads,
             num_kv_heads,
+            gemma3: arch == "gemma3",
         })
     }
 
@@ -44,39 +53,62 @@ impl GgufSource {
     }
 }
 
-/// llama.cpp's name for an HF Llama tensor name, and the head count to un-permute with
-/// (q and k rows only).
-fn gguf_name(hf: &str, heads: usize, kv_heads: usize) -> Option<(String, Option<usize>)> {
+/// How a tensor read from the file is brought to HF's convention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fix {
+    None,
+    /// Undo llama.cpp's q/k row permutation over this many heads (Llama).
+    Unpermute(usize),
+    /// llama.cpp's converter stores Gemma's RMSNorm weights as `1 + w`; HF's are `w`.
+    NormMinusOne,
+}
+
+/// llama.cpp's name for an HF tensor name, and the fix its values need.
+fn gguf_name(hf: &str, heads: usize, kv_heads: usize, gemma3: bool) -> Option<(String, Fix)> {
+    let norm = if gemma3 { Fix::NormMinusOne } else { Fix::None };
     let fixed = match hf {
-        "model.embed_tokens.weight" => Some("token_embd.weight"),
-        "model.norm.weight" => Some("output_norm.weight"),
-        "lm_head.weight" => Some("output.weight"),
+        "model.embed_tokens.weight" => Some(("token_embd.weight", Fix::None)),
+        "model.norm.weight" => Some(("output_norm.weight", norm)),
+        "lm_head.weight" => Some(("output.weight", Fix::None)),
         _ => None,
     };
-    if let Some(name) = fixed {
-        return Some((name.to_string(), None));
+    if let Some((name, fix)) = fixed {
+        return Some((name.to_string(), fix));
     }
     let rest = hf.strip_prefix("model.layers.")?;
     let (layer, tail) = rest.split_once('.')?;
     let layer: usize = layer.parse().ok()?;
-    let (short, permute) = match tail {
-        "self_attn.q_proj.weight" => ("attn_q.weight", Some(heads)),
-        "self_attn.k_proj.weight" => ("attn_k.weight", Some(kv_heads)),
-        "self_attn.v_proj.weight" => ("attn_v.weight", None),
-        "self_attn.o_proj.weight" => ("attn_output.weight", None),
-        "mlp.gate_proj.weight" => ("ffn_gate.weight", None),
-        "mlp.up_proj.weight" => ("ffn_up.weight", None),
-        "mlp.down_proj.weight" => ("ffn_down.weight", None),
-        "input_layernorm.weight" => ("attn_norm.weight", None),
-        "post_attention_layernorm.weight" => ("ffn_norm.weight", None),
+    // Gemma's q/k are not permuted (llama.cpp rotates them NeoX-style, i.e. rotate_half).
+    let (q, k) = if gemma3 {
+        (Fix::None, Fix::None)
+    } else {
+        (Fix::Unpermute(heads), Fix::Unpermute(kv_heads))
+    };
+    let (short, fix) = match (tail, gemma3) {
+        ("self_attn.q_proj.weight", _) => ("attn_q.weight", q),
+        ("self_attn.k_proj.weight", _) => ("attn_k.weight", k),
+        ("self_attn.v_proj.weight", _) => ("attn_v.weight", Fix::None),
+        ("self_attn.o_proj.weight", _) => ("attn_output.weight", Fix::None),
+        ("mlp.gate_proj.weight", _) => ("ffn_gate.weight", Fix::None),
+        ("mlp.up_proj.weight", _) => ("ffn_up.weight", Fix::None),
+        ("mlp.down_proj.weight", _) => ("ffn_down.weight", Fix::None),
+        ("input_layernorm.weight", _) => ("attn_norm.weight", norm),
+        // Llama's "post-attention" norm is the one before the MLP; Gemma's follows attention.
+        ("post_attention_layernorm.weight", false) => ("ffn_norm.weight", norm),
+        ("post_attention_layernorm.weight", true) => ("post_attention_norm.weight", norm),
+        ("pre_feedforward_layernorm.weight", true) => ("ffn_norm.weight", norm),
+        ("post_feedforward_layernorm.weight", true) => ("post_ffw_norm.weight", norm),
+        ("self_attn.q_norm.weight", true) => ("attn_q_norm.weight", norm),
+        ("self_attn.k_norm.weight", true) => ("attn_k_norm.weight", norm),
         _ => return None,
     };
-    Some((format!("blk.{layer}.{short}"), permute))
+    Some((format!("blk.{layer}.{short}"), fix))
 }
 
 impl TensorSource for GgufSource {
     fn get(&self, hf_name: &str) -> Result<Option<DenseTensor>, ModelError> {
-        let Some((name, permute)) = gguf_name(hf_name, self.num_heads, self.num_kv_heads) else {
+        let Some((name, fix)) = gguf_name(hf_name, self.num_heads, self.num_kv_heads, self.gemma3)
+        else {
             return Ok(None);
         };
         if self.gguf.tensor_info(&name).is_none() {
@@ -89,14 +121,15 @@ impl TensorSource for GgufSource {
                 path: self.path.clone(),
                 source,
             })?;
-        let values = match permute {
-            Some(heads) => {
+        let values = match fix {
+            Fix::Unpermute(heads) => {
                 unpermute_rows(&values, &shape, heads).map_err(|message| ModelError::Format {
                     path: self.path.clone(),
                     message: format!("{name}: {message}"),
                 })?
             }
-            None => values,
+            Fix::NormMinusOne => values.into_iter().map(|w| w - 1.0).collect(),
+            Fix::None => values,
         };
         Ok(Some((shape, values)))
     }
@@ -155,9 +188,52 @@ mod tests {
     #[test]
     fn names_map_to_llama_cpp() {
         assert_eq!(
-            gguf_name("model.layers.12.self_attn.k_proj.weight", 9, 3),
-            Some(("blk.12.attn_k.weight".to_string(), Some(3)))
+            gguf_name("model.layers.12.self_attn.k_proj.weight", 9, 3, false),
+            Some(("blk.12.attn_k.weight".to_string(), Fix::Unpermute(3)))
         );
-        assert_eq!(gguf_name("model.layers.x.mlp.up_proj.weight", 9, 3), None);
+        assert_eq!(
+            gguf_name(
+                "model.layers.12.post_attention_layernorm.weight",
+                9,
+                3,
+                false
+            ),
+            Some(("blk.12.ffn_norm.weight".to_string(), Fix::None))
+        );
+        assert_eq!(
+            gguf_name("model.layers.x.mlp.up_proj.weight", 9, 3, false),
+            None
+        );
+        assert_eq!(
+            gguf_name("model.layers.0.self_attn.q_norm.weight", 9, 3, false),
+            None
+        );
+    }
+
+    #[test]
+    fn gemma3_names_and_fixes() {
+        let g = |hf: &str| gguf_name(hf, 4, 1, true);
+        assert_eq!(
+            g("model.layers.3.self_attn.q_proj.weight"),
+            Some(("blk.3.attn_q.weight".to_string(), Fix::None))
+        );
+        for (hf, gguf) in [
+            ("input_layernorm", "attn_norm"),
+            ("post_attention_layernorm", "post_attention_norm"),
+            ("pre_feedforward_layernorm", "ffn_norm"),
+            ("post_feedforward_layernorm", "post_ffw_norm"),
+            ("self_attn.q_norm", "attn_q_norm"),
+            ("self_attn.k_norm", "attn_k_norm"),
+        ] {
+            assert_eq!(
+                g(&format!("model.layers.5.{hf}.weight")),
+                Some((format!("blk.5.{gguf}.weight"), Fix::NormMinusOne)),
+                "{hf}"
+            );
+        }
+        assert_eq!(
+            g("model.norm.weight"),
+            Some(("output_norm.weight".to_string(), Fix::NormMinusOne))
+        );
     }
 }

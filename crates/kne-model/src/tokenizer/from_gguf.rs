@@ -1,4 +1,5 @@
-//! Builds a HF `tokenizers` byte-level BPE tokenizer from GGUF `tokenizer.ggml.*` metadata.
+//! Builds a HF `tokenizers` byte-level BPE tokenizer from GGUF `tokenizer.ggml.*` metadata
+//! (`tokenizer.ggml.model = llama`, SentencePiece-style, is in `from_gguf_spm`).
 //!
 //! The recipe reproduces transformers' GGUF converter and llama.cpp's own tokenizer for
 //! `tokenizer.ggml.model = gpt2`: BPE over the GGUF vocabulary and merges, a ByteLevel
@@ -25,10 +26,14 @@ pub(crate) fn build(gguf: &GgufFile) -> Result<tokenizers::Tokenizer, String> {
     let model = gguf
         .meta_str("tokenizer.ggml.model")
         .map_err(|e| e.to_string())?;
-    if model != "gpt2" {
-        return Err(format!(
-            "tokenizer.ggml.model = {model:?} is not supported (only \"gpt2\", byte-level BPE)"
-        ));
+    match model {
+        "gpt2" => {}
+        "llama" => return super::from_gguf_spm::build(gguf),
+        _ => {
+            return Err(format!(
+                "tokenizer.ggml.model = {model:?} is not supported (\"gpt2\", byte-level BPE, and \"llama\", SentencePiece BPE, are)"
+            ));
+        }
     }
     let pre_tokenizer = pre_tokenizer(gguf.meta("tokenizer.ggml.pre").and_then(MetaValue::as_str))?;
 
@@ -82,7 +87,7 @@ fn pre_tokenizer(pre: Option<&str>) -> Result<PreTokenizerWrapper, String> {
 }
 
 /// A string array from the metadata, borrowed.
-fn string_array<'a>(gguf: &'a GgufFile, key: &str) -> Result<Vec<&'a str>, String> {
+pub(super) fn string_array<'a>(gguf: &'a GgufFile, key: &str) -> Result<Vec<&'a str>, String> {
     let array = gguf.meta_array(key).map_err(|e| e.to_string())?;
     array
         .iter()

@@ -1,0 +1,139 @@
+//! The steps the experiments repeat thousands of times, on the default model: attribution
+//! of one fact (Eq. 5), a KNE edit (Eq. 8–11), and the teacher-forced evaluation of one
+//! KnowEdit case. Needs the model (`cargo xtask fetch-model`) and the data
+//! (`cargo xtask fetch-data`); `cargo xtask bench` fetches both.
+
+use std::collections::BTreeMap;
+
+use burn::tensor::Device;
+use criterion::{Criterion, criterion_group, criterion_main};
+use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, Scores, SelectionScope};
+use kne_edit::{EditRequest, Editor, KneConfig, KneEditor, TokenizedRequest};
+use kne_eval::data::{Dataset, default_data_dir, load_cases};
+use kne_eval::metrics::{EvalConfig, compute_pre_edit, evaluate_case};
+use kne_eval::model_scorer::ModelScorer;
+use kne_model::{LoadedModel, ModuleKind, Site, paths};
+
+/// The first WikiData counterfact case: a real prompt/target pair with its probes.
+const CASE_INDEX: usize = 0;
+
+fn load() -> LoadedModel {
+    let path = paths::default_model_path();
+    kne_model::load(&path, &Device::flex())
+        .unwrap_or_else(|e| panic!("{e} (run `cargo xtask fetch-model`)"))
+}
+
+fn first_case() -> kne_eval::data::EditCase {
+    let dataset = Dataset::WikiCounterfact;
+    let path = default_data_dir().join(dataset.test_file());
+    load_cases(dataset, &path)
+        .unwrap_or_else(|e| panic!("{e} (run `cargo xtask fetch-data`)"))
+        .swap_remove(CASE_INDEX)
+}
+
+fn request(case: &kne_eval::data::EditCase) -> EditRequest {
+    EditRequest {
+        prompt: case.prompt.clone(),
+        target: case.target_new.clone(),
+        subject: case.subject.clone(),
+    }
+}
+
+/// Attribution of one fact over the seven sites of one middle layer with m = 20 (the
+/// knowledge-neuron default). A full localization fact repeats this for all 30 layers; a
+/// layer's cost grows with the number of layers above it, so layer 15 is about the mean.
+fn attribution(c: &mut Criterion) {
+    let loaded = load();
+    let case = first_case();
+    let tokens = TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new).unwrap();
+    let fact = FactTokens {
+        prompt_ids: tokens.prompt_ids,
+        target_ids: tokens.target_ids,
+    };
+    let config = AttributionConfig {
+        steps: 20,
+        layers: Some(vec![15]),
+        ..AttributionConfig::default()
+    };
+    let tracked = loaded.model.frozen_autodiff();
+    c.bench_function("attribution 1 fact, layer 15 (7 sites), m=20", |b| {
+        b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap())
+    });
+}
+
+/// An ensemble of the default size (p = 0.01 over all 210 sites) from deterministic
+/// pseudo-random scores: the edit's cost depends on the ensemble's size and spread, not
+/// on which neurons were chosen.
+fn ensemble(loaded: &LoadedModel) -> kne_attr::Ensemble {
+    let mut sites = BTreeMap::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for layer in 0..loaded.model.layers.len() {
+        for module in ModuleKind::ALL {
+            let site = Site::new(layer, module);
+            let n = NeuronAxis::Out.count(loaded.model.site(site).unwrap().dims());
+            let values = (0..n)
+                .map(|_| {
+                    // xorshift64: reproducible, no dependency.
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 11) as f64 / (1u64 << 53) as f64
+                })
+                .collect();
+            sites.insert(site, values);
+        }
+    }
+    let scores = Scores {
+        axis: NeuronAxis::Out,
+        steps: 1,
+        facts: 1,
+        sites,
+    };
+    kne_attr::select(&scores, &loaded.model, 0.01, SelectionScope::Global).unwrap()
+}
+
+/// KNE edits of one case with 1 and with 10 Adam steps (no early stop): the difference
+/// divided by 9 is the cost of one step; the 1-step edit adds the fixed setup (prefix
+/// below the lowest edited layer, one extra loss evaluation, extracting the delta).
+fn kne_edit(c: &mut Criterion) {
+    let loaded = load();
+    let case = first_case();
+    let requests = [request(&case)];
+    let ensemble = ensemble(&loaded);
+    let mut group = c.benchmark_group("kne edit");
+    for steps in [1, 10] {
+        let config = KneConfig {
+            steps,
+            early_stop_loss: 0.0,
+            ..KneConfig::default()
+        };
+        let mut editor = KneEditor::new(config, ensemble.clone()).unwrap();
+        group.bench_function(format!("1 case, p=0.01, {steps} steps"), |b| {
+            b.iter(|| editor.edit(&loaded, &requests).unwrap())
+        });
+    }
+    group.finish();
+}
+
+/// Edit success, rephrase, portability and locality of one case, teacher-forced, batched
+/// as the harness does it (fluency generation excluded; `generation` benches cover it).
+fn evaluation(c: &mut Criterion) {
+    let loaded = load();
+    let case = first_case();
+    let mut scorer = ModelScorer::from_loaded(&loaded);
+    let pre = compute_pre_edit(&case, &mut scorer).unwrap();
+    let config = EvalConfig {
+        generation: None,
+        keep_generated_text: false,
+    };
+    c.bench_function("teacher-forced evaluation of 1 case", |b| {
+        b.iter(|| evaluate_case(&case, &pre, &mut scorer, &config).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(20));
+    targets = attribution, kne_edit, evaluation
+}
+criterion_main!(benches);
