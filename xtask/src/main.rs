@@ -1,5 +1,5 @@
 //! `cargo xtask`: the project's chores — fetch the model and the data, reproduce the
-//! paper's experiments, run the benches. Run `cargo xtask --help`.
+//! paper's experiments, run the benches and the fuzz targets. Run `cargo xtask --help`.
 
 mod atomic;
 mod bench;
@@ -8,6 +8,7 @@ mod checked_part;
 mod checksum;
 mod fetch_data;
 mod fetch_model;
+mod fuzz;
 mod manifest;
 mod paths;
 mod punkt;
@@ -40,6 +41,8 @@ enum Cmd {
     Merge(reproduce::MergeArgs),
     /// Run the criterion benches (`cargo bench -p kne-benches`)
     Bench(bench::Args),
+    /// Run the cargo-fuzz targets of fuzz/ for N seconds each (needs nightly and cargo-fuzz)
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Cmd::Reproduce(a) => reproduce::run(&root, a),
         Cmd::Merge(a) => reproduce::merge(&root, a),
         Cmd::Bench(a) => bench::run(&root, a),
+        Cmd::Fuzz(a) => fuzz::run(&root, a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
