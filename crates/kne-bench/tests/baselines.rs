@@ -21,7 +21,7 @@ use kne_bench::baselines::{
     RomeConfig, RomeEditor, build_editor, default_config_path, load_baseline_configs,
 };
 use kne_edit::{EditRequest, Editor, SiteDelta, TokenizedRequest};
-use kne_model::{Captures, Interventions, LoadedModel, ModuleKind, Site, argmax_rows, paths};
+use kne_model::{Captures, Interventions, LoadedModel, ModuleKind, Site, paths};
 
 /// Tests mutate the model (apply/revert) and share two cores, so each takes it exclusively.
 fn with_model<T>(f: impl FnOnce(&mut LoadedModel) -> T) -> T {
@@ -70,21 +70,10 @@ fn test_configs() -> BaselineConfigs {
 
 /// Teacher-forced argmax accuracy of the target tokens (METHODS.md's edit success).
 fn target_accuracy(loaded: &LoadedModel, r: &EditRequest) -> f64 {
-    let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
-    let ids = t.input_ids();
-    let logits = loaded
-        .model
-        .forward(loaded.model.ids_tensor(&[&ids]).unwrap());
-    let [_, seq, vocab] = logits.dims();
-    let predictions = argmax_rows(logits.reshape([seq, vocab])).unwrap();
-    let p = t.prompt_ids.len();
-    let hits = t
-        .target_ids
-        .iter()
-        .enumerate()
-        .filter(|(j, id)| predictions[p - 1 + j] == **id)
-        .count();
-    hits as f64 / t.target_ids.len() as f64
+    TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target)
+        .unwrap()
+        .target_accuracy(&loaded.model)
+        .unwrap()
 }
 
 /// FNV-1a over the bits of every site's weight.

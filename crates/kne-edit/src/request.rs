@@ -1,6 +1,6 @@
 //! What to edit, as text and as tokens.
 
-use kne_model::Tokenizer;
+use kne_model::{Llama, Tokenizer, argmax_rows};
 use serde::{Deserialize, Serialize};
 
 use crate::EditError;
@@ -60,5 +60,23 @@ impl TokenizedRequest {
             .chain(&self.target_ids)
             .copied()
             .collect()
+    }
+
+    /// Teacher-forced accuracy of the target on `model`: the fraction of target tokens that
+    /// are the argmax given the prompt and the target tokens before them (EasyEdit's edit
+    /// success for one request; a quick check that an edit took).
+    pub fn target_accuracy(&self, model: &Llama) -> Result<f64, EditError> {
+        let logits = model.forward(model.ids_tensor(&[&self.input_ids()])?);
+        let [_, seq, vocab] = logits.dims();
+        let predictions = argmax_rows(logits.reshape([seq, vocab]))?;
+        // The prediction for target token j is at the position before it.
+        let first = self.prompt_ids.len() - 1;
+        let hits = self
+            .target_ids
+            .iter()
+            .enumerate()
+            .filter(|(j, id)| predictions[first + j] == **id)
+            .count();
+        Ok(hits as f64 / self.target_ids.len() as f64)
     }
 }

@@ -10,7 +10,7 @@ use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, SelectionScope, attrib
 use kne_edit::{
     EditRequest, Editor, KneConfig, KneEditor, SiteDelta, TokenizedRequest, WeightDelta,
 };
-use kne_model::{LoadedModel, ModuleKind, Site, argmax_rows, paths};
+use kne_model::{LoadedModel, ModuleKind, Site, paths};
 
 /// Tests mutate the model (apply/revert), so each takes it exclusively.
 fn with_model<T>(f: impl FnOnce(&mut LoadedModel) -> T) -> T {
@@ -38,21 +38,10 @@ fn request() -> EditRequest {
 
 /// Teacher-forced argmax accuracy of the target tokens (the ES of METHODS.md).
 fn target_accuracy(loaded: &LoadedModel, r: &EditRequest) -> f64 {
-    let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
-    let ids = t.input_ids();
-    let logits = loaded
-        .model
-        .forward(loaded.model.ids_tensor(&[&ids]).unwrap());
-    let [_, seq, vocab] = logits.dims();
-    let predictions = argmax_rows(logits.reshape([seq, vocab])).unwrap();
-    let p = t.prompt_ids.len();
-    let hits = t
-        .target_ids
-        .iter()
-        .enumerate()
-        .filter(|(j, id)| predictions[p - 1 + j] == **id)
-        .count();
-    hits as f64 / t.target_ids.len() as f64
+    TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target)
+        .unwrap()
+        .target_accuracy(&loaded.model)
+        .unwrap()
 }
 
 fn all_weights(loaded: &LoadedModel) -> BTreeMap<Site, Vec<u32>> {
