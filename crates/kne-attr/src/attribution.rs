@@ -36,7 +36,8 @@ pub struct AttributionConfig {
     /// Which dimension of a weight is a neuron (default `out`: rows of PyTorch's `W`).
     #[serde(default)]
     pub axis: NeuronAxis,
-    /// Module kinds to attribute (default: all seven).
+    /// Module kinds to attribute (default: all seven, Llama's; GPT-J has no `gate`, so a
+    /// GPT-J run lists its six and a `gate` there is an error).
     #[serde(default = "all_modules")]
     pub modules: Vec<ModuleKind>,
     /// Layers to attribute (default: every layer).
@@ -87,6 +88,15 @@ impl AttributionConfig {
             Some(layers) => layers.clone(),
             None => (0..n_layers).collect(),
         };
+        // GPT-J has no gate: a module the architecture lacks is named, not skipped.
+        if let Some(bad) = self.modules.iter().find(|m| !model.modules().contains(m)) {
+            let have: Vec<&str> = model.modules().iter().map(|m| m.name()).collect();
+            return Err(AttrError::Config(format!(
+                "`modules`: a {} model has no `{bad}` module (it has {})",
+                model.config().architecture(),
+                have.join(", ")
+            )));
+        }
         if let Some(bad) = layers.iter().find(|&&l| l >= n_layers) {
             return Err(AttrError::Config(format!(
                 "`layers`: layer {bad} does not exist (the model has {n_layers} layers, 0 to {})",
@@ -245,6 +255,11 @@ fn neuron_scores(
                 .inner()
                 .narrow(0, row, 1)
                 .reshape([seq, d_out]);
+            // w̄_k · x is the output without the bias (GPT-J's fc_in/fc_out have one).
+            let y = match &model.site(site)?.bias {
+                Some(b) => y - b.val().inner().unsqueeze(),
+                None => y,
+            };
             (y * grad).sum_dim(0)
         }
         NeuronAxis::In => {

@@ -49,7 +49,8 @@ pub struct NeuronDelta {
 /// What to do at one site.
 #[derive(Debug, Clone, Default)]
 pub struct SiteHook {
-    /// Multiplies the output of batch row `b` by `scale[b]`.
+    /// Multiplies the output of batch row `b` by `scale[b]`; a layer's bias (GPT-J) is added
+    /// after the scale, so this is scaling the weight.
     ///
     /// # Shapes
     /// - `[batch]`
@@ -131,7 +132,8 @@ pub struct Captured {
     /// # Shapes
     /// - `[batch, seq, d_in]`
     pub input: Tensor<3>,
-    /// The site's output before the per-row scale (detached from the graph).
+    /// The site's output before the per-row scale, bias included (as the PyTorch module
+    /// returns it; detached from the graph).
     ///
     /// # Shapes
     /// - `[batch, seq, d_out]`

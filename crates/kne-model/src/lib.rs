@@ -1,4 +1,4 @@
-//! Decoder-only transformers (the Llama family: Llama-2, SmolLM2; and Gemma-3) on burn 0.22.
+//! Decoder-only transformers (the Llama family: Llama-2, SmolLM2; Gemma-3; GPT-J) on burn 0.22.
 //!
 //! Owns the loaders (GGUF with dequantisation, HF safetensors + `config.json`), the
 //! tokenizer, greedy generation and the one intervention hook ([`Interventions`]) through
@@ -26,7 +26,7 @@ pub mod site;
 pub mod site_linear;
 pub mod tokenizer;
 
-pub use config::{Gemma3Config, LlamaConfig};
+pub use config::{Gemma3Config, GptjConfig, LlamaConfig};
 pub use error::ModelError;
 pub use generate::{GreedyConfig, argmax_rows};
 pub use interventions::{Captured, Captures, DeltaUnits, Interventions, NeuronDelta, SiteHook};

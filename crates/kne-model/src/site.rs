@@ -10,7 +10,8 @@ use crate::ModelError;
 /// The linear layers of one decoder block that attribution and editing can address.
 ///
 /// Llama family: `q, k, v, o` (attention projections) and `gate, up, down` (SwiGLU MLP).
-/// GPT-J names its own (`out`, `fc_in`, `fc_out`) and maps them onto `O`, `Up`, `Down`.
+/// GPT-J's `out_proj`, `fc_in`, `fc_out` are `O`, `Up`, `Down`; it has no `Gate`
+/// ([`crate::LlamaConfig::modules`] lists what an architecture has).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModuleKind {

@@ -6,7 +6,8 @@ use burn::tensor::Tensor;
 use crate::Site;
 use crate::interventions::{Captured, Captures, DeltaUnits, NeuronDelta, SiteHook};
 
-/// `y = x W (+ b)` with `W` stored input-first, as burn's `Linear` does.
+/// `y = x W (+ b)` with `W` stored input-first, as burn's `Linear` does. The bias (GPT-J's
+/// MLP) is not part of a site's weight: hooks act on `W`, and `b` is added after.
 #[derive(Module, Debug)]
 pub struct SiteLinear {
     /// # Shapes
@@ -58,6 +59,10 @@ impl SiteLinear {
 
     /// Product with the site's hook applied: weight delta, per-row scale, capture.
     ///
+    /// The hook acts on the weight alone: the per-row scale multiplies `x (W + ΔW)`, and a
+    /// bias is added afterwards, so scaling the output by α is exactly scaling the weight by
+    /// α (integrated gradients) even for a biased layer (GPT-J's `fc_in`, `fc_out`).
+    ///
     /// # Shapes
     /// - `x`: `[batch, seq, d_in]` → `[batch, seq, d_out]`
     pub fn forward_hooked(
@@ -75,22 +80,22 @@ impl SiteLinear {
             None => self.weight.val(),
         };
         let input = hook.capture.then(|| x.clone().detach());
-        let y = match &hook.neuron_delta {
+        let z = match &hook.neuron_delta {
             Some(delta) => {
                 let extra = neuron_delta_product(x.clone(), delta, y_width(&weight));
-                self.product(x, weight) + extra
+                matmul(x, weight) + extra
             }
-            None => self.product(x, weight),
+            None => matmul(x, weight),
         };
-        let output = y.clone();
-        let mut y = match &hook.output_scale {
+        let output = input.is_some().then(|| self.add_bias(z.clone()).detach());
+        let mut y = self.add_bias(match &hook.output_scale {
             Some(scale) => {
                 let [batch] = scale.dims();
-                y * scale.clone().reshape([batch, 1, 1])
+                z * scale.clone().reshape([batch, 1, 1])
             }
-            None => y,
-        };
-        if let Some(input) = input {
+            None => z,
+        });
+        if let (Some(input), Some(output)) = (input, output) {
             // Without autodiff there is no gradient to expose; the output is still recorded.
             let probe = y.is_autodiff().then(|| {
                 let probe = Tensor::<3>::zeros(y.shape(), &y.device()).require_grad();
@@ -101,7 +106,7 @@ impl SiteLinear {
                 site,
                 Captured {
                     input,
-                    output: output.detach(),
+                    output,
                     probe,
                 },
             );
@@ -109,6 +114,7 @@ impl SiteLinear {
         y
     }
 
+    /// `x W + b` in one 2-D product (the plain path).
     fn product(&self, x: Tensor<3>, weight: Tensor<2>) -> Tensor<3> {
         let [batch, seq, d_in] = x.dims();
         let [_, d_out] = weight.dims();
@@ -119,6 +125,27 @@ impl SiteLinear {
         };
         y.reshape([batch, seq, d_out])
     }
+
+    /// # Shapes
+    /// - `y`: `[batch, seq, d_out]` → same, plus the bias when there is one
+    fn add_bias(&self, y: Tensor<3>) -> Tensor<3> {
+        match &self.bias {
+            Some(b) => y + b.val().unsqueeze(),
+            None => y,
+        }
+    }
+}
+
+/// `x W`, no bias.
+///
+/// # Shapes
+/// - `x`: `[batch, seq, d_in]`, `weight`: `[d_in, d_out]` → `[batch, seq, d_out]`
+fn matmul(x: Tensor<3>, weight: Tensor<2>) -> Tensor<3> {
+    let [batch, seq, d_in] = x.dims();
+    let [_, d_out] = weight.dims();
+    x.reshape([batch * seq, d_in])
+        .matmul(weight)
+        .reshape([batch, seq, d_out])
 }
 
 fn y_width(weight: &Tensor<2>) -> usize {

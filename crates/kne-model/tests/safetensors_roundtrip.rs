@@ -142,7 +142,9 @@ fn every_tensor_lands_at_its_site_in_pytorch_layout() {
         assert_eq!(head, written["lm_head.weight"]);
         let norm: Vec<f32> = model.layers[1]
             .mlp_norm
-            .gamma
+            .as_ref()
+            .expect("Llama has an MLP norm")
+            .gamma()
             .val()
             .into_data()
             .try_into_vec::<f32>()

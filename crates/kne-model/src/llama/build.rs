@@ -4,7 +4,7 @@ use burn::module::Param;
 use burn::nn::RmsNorm;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{Activation, Attention, DecoderBlock, Llama, Mlp};
+use super::{Activation, Attention, DecoderBlock, Llama, Mlp, Norm};
 use crate::load::{DenseTensor, TensorSource};
 use crate::site_linear::SiteLinear;
 use crate::{LlamaConfig, ModelError};
@@ -18,6 +18,9 @@ impl Llama {
     ) -> Result<Self, ModelError> {
         // The fields are public, so a config may not have come through a loader's check.
         config.validate(source.path())?;
+        if config.gptj.is_some() {
+            return Self::from_gptj_source(config, source, device);
+        }
         let c = config;
         let (d, f, v) = (c.hidden_size, c.intermediate_size, c.vocab_size);
         let q_out = c.num_attention_heads * c.head_dim;
@@ -46,7 +49,7 @@ impl Llama {
                 epsilon: c.rms_norm_eps,
             })
         };
-        let norm = |name: &str| norm_of(name, d);
+        let norm = |name: &str| norm_of(name, d).map(Norm::Rms);
 
         let (_, embed) = fetch("model.embed_tokens.weight", &[v, d])?;
         let embed = Param::from_tensor(Tensor::from_data(TensorData::new(embed, [v, d]), device));
@@ -75,16 +78,13 @@ impl Llama {
                     scale: gemma.map(|g| 1.0 / f64::from(g.query_pre_attn_scalar).sqrt()),
                     sliding_window: gemma.filter(|g| g.is_local(l)).map(|g| g.sliding_window),
                 },
-                post_attn_norm: match gemma {
-                    Some(_) => Some(norm(&format!("{p}.post_attention_layernorm.weight"))?),
-                    None => None,
-                },
-                mlp_norm: match gemma {
+                post_attn_norm: gemma_norm("post_attention_layernorm", d)?,
+                mlp_norm: Some(match gemma {
                     Some(_) => norm(&format!("{p}.pre_feedforward_layernorm.weight"))?,
                     None => norm(&format!("{p}.post_attention_layernorm.weight"))?,
-                },
+                }),
                 mlp: Mlp {
-                    gate: linear(&format!("{p}.mlp.gate_proj.weight"), f, d)?,
+                    gate: Some(linear(&format!("{p}.mlp.gate_proj.weight"), f, d)?),
                     up: linear(&format!("{p}.mlp.up_proj.weight"), f, d)?,
                     down: linear(&format!("{p}.mlp.down_proj.weight"), d, f)?,
                     activation: match gemma {
@@ -98,25 +98,37 @@ impl Llama {
         let lm_head = if c.tie_word_embeddings {
             None
         } else {
-            let (_, w) = fetch("lm_head.weight", &[v, d])?;
-            let w = crate::site_linear::transpose(&w, v, d);
-            Some(Param::from_tensor(Tensor::from_data(
-                TensorData::new(w, [d, v]),
-                device,
-            )))
+            Some(lm_head(source, "lm_head.weight", v, d, device)?)
         };
         Ok(Llama {
             embed,
             layers,
             norm: norm("model.norm.weight")?,
             lm_head,
+            lm_head_bias: None,
             config: config.clone(),
         })
     }
 }
 
+/// An untied LM head `[vocab, hidden]` in PyTorch layout, transposed to `[hidden, vocab]`.
+pub(super) fn lm_head(
+    source: &dyn TensorSource,
+    name: &str,
+    vocab: usize,
+    hidden: usize,
+    device: &Device,
+) -> Result<Param<Tensor<2>>, ModelError> {
+    let (_, w) = fetch(source, name, &[vocab, hidden])?;
+    let w = crate::site_linear::transpose(&w, vocab, hidden);
+    Ok(Param::from_tensor(Tensor::from_data(
+        TensorData::new(w, [hidden, vocab]),
+        device,
+    )))
+}
+
 /// A required tensor with the expected shape, or an error naming it.
-fn fetch(
+pub(super) fn fetch(
     source: &dyn TensorSource,
     name: &str,
     shape: &[usize],

@@ -1,5 +1,6 @@
-//! Gated feed-forward block: `down(act(gate(x)) ⊙ up(x))`, SwiGLU (Llama: `act = silu`) or
-//! GeGLU (Gemma-3: `act` = GELU, tanh approximation).
+//! Feed-forward block: gated, `down(act(gate(x)) ⊙ up(x))`, SwiGLU (Llama: `act = silu`) or
+//! GeGLU (Gemma-3: `act` = GELU, tanh approximation); or ungated, `down(act(up(x)))` (GPT-J:
+//! `fc_out(gelu_new(fc_in(x)))`, with biases).
 
 use burn::module::Module;
 use burn::tensor::Tensor;
@@ -15,7 +16,8 @@ pub enum Activation {
     /// SiLU (Llama's SwiGLU).
     #[default]
     Silu,
-    /// GELU with the tanh approximation (HF `gelu_pytorch_tanh`; Gemma's GeGLU).
+    /// GELU with the tanh approximation (HF `gelu_pytorch_tanh`, Gemma's GeGLU; HF
+    /// `gelu_new`, GPT-J's, is the same formula).
     GeluTanh,
 }
 
@@ -32,7 +34,8 @@ impl Activation {
 
 #[derive(Module, Debug)]
 pub struct Mlp {
-    pub gate: SiteLinear,
+    /// `None` for GPT-J's ungated MLP.
+    pub gate: Option<SiteLinear>,
     pub up: SiteLinear,
     pub down: SiteLinear,
     #[module(skip)]
@@ -53,12 +56,13 @@ impl Mlp {
             let site = Site::new(layer, module);
             lin.forward_hooked(x, site, hooks.and_then(|i| i.get(&site)), captures)
         };
-        let gate = proj(&self.gate, ModuleKind::Gate, x.clone());
-        let up = proj(&self.up, ModuleKind::Up, x);
-        proj(
-            &self.down,
-            ModuleKind::Down,
-            self.activation.apply(gate) * up,
-        )
+        let hidden = match &self.gate {
+            Some(gate) => {
+                let gate = proj(gate, ModuleKind::Gate, x.clone());
+                self.activation.apply(gate) * proj(&self.up, ModuleKind::Up, x)
+            }
+            None => self.activation.apply(proj(&self.up, ModuleKind::Up, x)),
+        };
+        proj(&self.down, ModuleKind::Down, hidden)
     }
 }

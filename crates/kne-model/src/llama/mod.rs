@@ -1,24 +1,27 @@
 //! The Llama-family decoder (Llama-2, SmolLM2): GQA, RoPE, RMSNorm, SwiGLU, optionally tied
-//! embeddings; and Gemma-3, the same skeleton with the departures listed at
-//! [`crate::config::Gemma3Config`] (switched on by `LlamaConfig::gemma3`).
+//! embeddings; and Gemma-3 and GPT-J, the same skeleton with the departures listed at
+//! [`crate::config::Gemma3Config`] and [`crate::config::GptjConfig`] (switched on by
+//! `LlamaConfig::gemma3` and `LlamaConfig::gptj`).
 
 mod attention;
 mod block;
 mod build;
+mod build_gptj;
 mod mlp;
+mod norm;
 
 pub use attention::Attention;
 pub use block::DecoderBlock;
 pub use mlp::{Activation, Mlp};
+pub use norm::Norm;
 
 use burn::module::{Module, Param};
-use burn::nn::RmsNorm;
 use burn::tensor::module::embedding;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::interventions::{Captures, Interventions};
 use crate::kv_cache::KvCache;
-use crate::rope::RopeTables;
+use crate::rope::{RopeStyle, RopeTables};
 use crate::site_linear::SiteLinear;
 use crate::{LlamaConfig, ModelError, ModuleKind, Site};
 
@@ -29,12 +32,17 @@ pub struct Llama {
     /// - `[vocab, hidden]`
     pub embed: Param<Tensor<2>>,
     pub layers: Vec<DecoderBlock>,
-    pub norm: RmsNorm,
+    pub norm: Norm,
     /// Untied LM head; `None` when tied to `embed`.
     ///
     /// # Shapes
     /// - `[hidden, vocab]`
     pub lm_head: Option<Param<Tensor<2>>>,
+    /// GPT-J's LM head bias.
+    ///
+    /// # Shapes
+    /// - `[vocab]`
+    pub lm_head_bias: Option<Param<Tensor<1>>>,
     #[module(skip)]
     pub config: LlamaConfig,
 }
@@ -116,14 +124,13 @@ impl Llama {
     ) -> Tensor<3> {
         let [_, seq, _] = hidden.dims();
         let start_pos = cache.as_ref().map_or(0, |c| c.len());
+        // GPT-J rotates adjacent pairs of a head's first `rotary_dim` dims.
+        let (style, rotary_dim) = match &self.config.gptj {
+            Some(g) => (RopeStyle::Interleaved, g.rotary_dim),
+            None => (RopeStyle::Half, self.config.head_dim),
+        };
         let tables = |theta| {
-            RopeTables::new(
-                theta,
-                self.config.head_dim,
-                start_pos,
-                seq,
-                &hidden.device(),
-            )
+            RopeTables::with_style(style, theta, rotary_dim, start_pos, seq, &hidden.device())
         };
         let rope = tables(self.config.rope_theta);
         // Gemma-3's local layers rotate with their own base.
@@ -161,7 +168,12 @@ impl Llama {
             None => self.embed.val().transpose(),
         };
         let [_, vocab] = w.dims();
-        h.matmul(w).reshape([batch, seq, vocab])
+        let logits = h.matmul(w);
+        let logits = match &self.lm_head_bias {
+            Some(b) => logits + b.val().unsqueeze(),
+            None => logits,
+        };
+        logits.reshape([batch, seq, vocab])
     }
 
     /// Plain forward: logits at every position.
@@ -246,7 +258,8 @@ impl Llama {
         KvCache::new(self.layers.len())
     }
 
-    /// The linear layer at `site`, or an error naming the site.
+    /// The linear layer at `site`, or an error naming the site (a layer past the last, or a
+    /// module the architecture lacks: GPT-J has no `gate`).
     pub fn site(&self, site: Site) -> Result<&SiteLinear, ModelError> {
         let block = self.layers.get(site.layer).ok_or_else(|| {
             ModelError::UnknownSite(format!(
@@ -254,15 +267,15 @@ impl Llama {
                 self.layers.len()
             ))
         })?;
-        Ok(match site.module {
-            ModuleKind::Q => &block.attn.q,
-            ModuleKind::K => &block.attn.k,
-            ModuleKind::V => &block.attn.v,
-            ModuleKind::O => &block.attn.o,
-            ModuleKind::Gate => &block.mlp.gate,
-            ModuleKind::Up => &block.mlp.up,
-            ModuleKind::Down => &block.mlp.down,
-        })
+        match site.module {
+            ModuleKind::Q => Ok(&block.attn.q),
+            ModuleKind::K => Ok(&block.attn.k),
+            ModuleKind::V => Ok(&block.attn.v),
+            ModuleKind::O => Ok(&block.attn.o),
+            ModuleKind::Gate => block.mlp.gate.as_ref().ok_or_else(|| self.missing(site)),
+            ModuleKind::Up => Ok(&block.mlp.up),
+            ModuleKind::Down => Ok(&block.mlp.down),
+        }
     }
 
     /// Mutable access to the linear layer at `site` (editors write weights through this).
@@ -272,21 +285,31 @@ impl Llama {
             .layers
             .get_mut(site.layer)
             .ok_or_else(|| ModelError::UnknownSite(format!("{site}: the model has {n} layers")))?;
-        Ok(match site.module {
-            ModuleKind::Q => &mut block.attn.q,
-            ModuleKind::K => &mut block.attn.k,
-            ModuleKind::V => &mut block.attn.v,
-            ModuleKind::O => &mut block.attn.o,
-            ModuleKind::Gate => &mut block.mlp.gate,
-            ModuleKind::Up => &mut block.mlp.up,
-            ModuleKind::Down => &mut block.mlp.down,
-        })
+        let missing = || missing_module(&self.config, site);
+        match site.module {
+            ModuleKind::Q => Ok(&mut block.attn.q),
+            ModuleKind::K => Ok(&mut block.attn.k),
+            ModuleKind::V => Ok(&mut block.attn.v),
+            ModuleKind::O => Ok(&mut block.attn.o),
+            ModuleKind::Gate => block.mlp.gate.as_mut().ok_or_else(missing),
+            ModuleKind::Up => Ok(&mut block.mlp.up),
+            ModuleKind::Down => Ok(&mut block.mlp.down),
+        }
     }
 
-    /// Every site of the model, layer-major.
+    fn missing(&self, site: Site) -> ModelError {
+        missing_module(&self.config, site)
+    }
+
+    /// The module kinds each block has (GPT-J: no `gate`), in block order.
+    pub fn modules(&self) -> &'static [ModuleKind] {
+        self.config.modules()
+    }
+
+    /// Every site of the model, layer-major (only the modules the architecture has).
     pub fn sites(&self) -> Vec<Site> {
         (0..self.layers.len())
-            .flat_map(|l| ModuleKind::ALL.map(|m| Site::new(l, m)))
+            .flat_map(|l| self.modules().iter().map(move |&m| Site::new(l, m)))
             .collect()
     }
 
@@ -294,4 +317,15 @@ impl Llama {
     pub fn parameter_count(&self) -> usize {
         self.num_params()
     }
+}
+
+/// The error for a site whose module the architecture does not have.
+fn missing_module(config: &LlamaConfig, site: Site) -> ModelError {
+    let have: Vec<&str> = config.modules().iter().map(|m| m.name()).collect();
+    ModelError::UnknownSite(format!(
+        "{site}: a {} model has no `{}` module (its sites are {})",
+        config.architecture(),
+        site.module,
+        have.join(", ")
+    ))
 }

@@ -1,5 +1,6 @@
 //! Model sources. Every source answers by HF tensor name, in PyTorch layout, so one builder
-//! (`Llama::from_source`) serves GGUF files and HF safetensors alike.
+//! (`Llama::from_source`) serves GGUF files and HF safetensors alike (and HF GPT-J
+//! safetensors, by GPT-J's own names).
 
 mod gguf_source;
 mod safetensors_source;
@@ -16,8 +17,9 @@ use crate::{Llama, LlamaConfig, ModelError, Tokenizer};
 /// A dense tensor: PyTorch shape (row-major) and f32 values.
 pub type DenseTensor = (Vec<usize>, Vec<f32>);
 
-/// Where weights come from. Names are HF Llama names (`model.layers.3.mlp.down_proj.weight`);
-/// linear weights are `[out, in]`, q/k rows in HF order (for `rotate_half` RoPE).
+/// Where weights come from. Names are HF names (Llama: `model.layers.3.mlp.down_proj.weight`;
+/// GPT-J: `transformer.h.3.mlp.fc_out.weight`); linear weights are `[out, in]`, q/k rows in
+/// HF order (for the architecture's RoPE convention).
 pub trait TensorSource {
     /// The tensor, or `Ok(None)` when the source does not have it.
     fn get(&self, hf_name: &str) -> Result<Option<DenseTensor>, ModelError>;
@@ -42,8 +44,9 @@ pub struct LoadedModel {
     pub format: ModelFormat,
 }
 
-/// Loads a model from a `.gguf` file, or from an HF folder holding `config.json`,
-/// `tokenizer.json` and `model.safetensors` (or a sharded `model.safetensors.index.json`).
+/// Loads a model from a `.gguf` file, or from an HF folder holding `config.json` (Llama or
+/// GPT-J), `tokenizer.json` and `model.safetensors` (or a sharded
+/// `model.safetensors.index.json`).
 pub fn load(path: &Path, device: &Device) -> Result<LoadedModel, ModelError> {
     if !path.exists() {
         return Err(ModelError::Io {

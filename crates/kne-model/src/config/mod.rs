@@ -1,14 +1,19 @@
-//! Hyper-parameters of a Llama-family model, read from GGUF metadata or an HF `config.json`.
+//! Hyper-parameters of a Llama-family model, read from GGUF metadata or an HF `config.json`;
+//! Gemma-3 and GPT-J are the same type with their departures switched on.
+
+mod gptj;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ModelError;
-use crate::gguf::GgufFile;
+pub use gptj::GptjConfig;
 
-/// Architecture of a Llama-family decoder (Llama-2, SmolLM2), or of Gemma-3 when
-/// [`LlamaConfig::gemma3`] is set.
+use crate::gguf::GgufFile;
+use crate::{ModelError, ModuleKind};
+
+/// Architecture of a Llama-family decoder (Llama-2, SmolLM2), of Gemma-3 when
+/// [`LlamaConfig::gemma3`] is set, or of GPT-J when [`LlamaConfig::gptj`] is set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlamaConfig {
     /// Number of decoder blocks (SmolLM2-135M: 30).
@@ -25,7 +30,8 @@ pub struct LlamaConfig {
     pub head_dim: usize,
     /// RoPE base frequency (100000).
     pub rope_theta: f32,
-    /// RMSNorm epsilon (1e-5).
+    /// Epsilon of the norms: RMSNorm's (1e-5); for GPT-J its LayerNorms'
+    /// (`layer_norm_epsilon`).
     pub rms_norm_eps: f64,
     /// Vocabulary size (49152).
     pub vocab_size: usize,
@@ -36,6 +42,9 @@ pub struct LlamaConfig {
     /// Gemma-3's departures from Llama; `None` for the Llama family.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gemma3: Option<Gemma3Config>,
+    /// GPT-J's departures from Llama; `None` for the Llama family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gptj: Option<GptjConfig>,
 }
 
 /// What Gemma-3 does differently from Llama (see `llama/` for where each applies):
@@ -180,12 +189,13 @@ impl LlamaConfig {
             tie_word_embeddings: gguf.tensor_info("output.weight").is_none(),
             max_position_embeddings: u("context_length").unwrap_or(4096),
             gemma3,
+            gptj: None,
         };
         config.validate(path)?;
         Ok(config)
     }
 
-    /// Reads an HF `config.json` (`model_type` llama or absent).
+    /// Reads an HF `config.json` (`model_type` llama or absent, or gptj).
     pub fn from_hf_json(path: &Path) -> Result<Self, ModelError> {
         let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
             path: path.to_path_buf(),
@@ -197,14 +207,31 @@ impl LlamaConfig {
     /// Parses the text of an HF `config.json`, as [`LlamaConfig::from_hf_json`] does after
     /// reading it; `path` is only used in error messages (the fuzz targets call this).
     pub fn from_hf_json_str(text: &str, path: &Path) -> Result<Self, ModelError> {
-        let hf: HfConfig = serde_json::from_str(text).map_err(|e| ModelError::Format {
+        let bad_json = |e: serde_json::Error| ModelError::Format {
             path: path.to_path_buf(),
             message: format!("config.json: {e}"),
-        })?;
+        };
+        // GPT-J names its fields differently (`n_embd`, ...), so the type decides the parser.
+        #[derive(Deserialize)]
+        struct ModelType {
+            model_type: Option<String>,
+        }
+        let kind: ModelType = serde_json::from_str(text).map_err(bad_json)?;
+        if kind.model_type.as_deref() == Some("gptj") {
+            let config = gptj::from_hf_json_str(text).map_err(|message| ModelError::Format {
+                path: path.to_path_buf(),
+                message,
+            })?;
+            config.validate(path)?;
+            return Ok(config);
+        }
+        let hf: HfConfig = serde_json::from_str(text).map_err(bad_json)?;
         if let Some(t) = hf.model_type.as_deref().filter(|t| *t != "llama") {
             return Err(ModelError::Format {
                 path: path.to_path_buf(),
-                message: format!("model_type is `{t}`; this loader handles `llama` models"),
+                message: format!(
+                    "model_type is `{t}`; this loader handles `llama` and `gptj` models"
+                ),
             });
         }
         if let Some(act) = hf.hidden_act.as_deref().filter(|a| *a != "silu") {
@@ -228,6 +255,7 @@ impl LlamaConfig {
             tie_word_embeddings: hf.tie_word_embeddings,
             max_position_embeddings: hf.max_position_embeddings,
             gemma3: None,
+            gptj: None,
         };
         config.validate(path)?;
         Ok(config)
@@ -264,6 +292,31 @@ impl LlamaConfig {
                 || g.query_pre_attn_scalar <= 0.0)
         {
             return Err(bad(format!("degenerate Gemma-3 settings: {g:?}")));
+        }
+        if let Some(g) = &self.gptj {
+            if self.gemma3.is_some() {
+                return Err(bad("a config cannot be both Gemma-3 and GPT-J".into()));
+            }
+            // GPT-J's attention maps hidden → hidden; RoPE turns pairs of a head's first dims.
+            if self.num_attention_heads.checked_mul(self.head_dim) != Some(self.hidden_size)
+                || self.num_key_value_heads != self.num_attention_heads
+            {
+                return Err(bad(format!(
+                    "GPT-J needs heads × head_dim = hidden and no grouped keys: {} × {} vs {}, \
+                     {} key/value heads",
+                    self.num_attention_heads,
+                    self.head_dim,
+                    self.hidden_size,
+                    self.num_key_value_heads
+                )));
+            }
+            if g.rotary_dim == 0 || !g.rotary_dim.is_multiple_of(2) || g.rotary_dim > self.head_dim
+            {
+                return Err(bad(format!(
+                    "GPT-J rotary_dim {} must be even and within head_dim {}",
+                    g.rotary_dim, self.head_dim
+                )));
+            }
         }
         // Every size the model builder and the editors multiply must fit a usize, so that
         // [`LlamaConfig::site_dims`] and the weight shapes never overflow.
@@ -304,8 +357,35 @@ impl LlamaConfig {
         Ok(())
     }
 
-    /// `[d_in, d_out]` of a site's linear layer.
-    pub fn site_dims(&self, module: crate::ModuleKind) -> [usize; 2] {
+    /// The module kinds each block of this architecture has, in block order: all seven for
+    /// Llama and Gemma-3; GPT-J's MLP has no gate (`fc_in` is `up`, `fc_out` is `down`).
+    pub fn modules(&self) -> &'static [ModuleKind] {
+        const GPTJ: [ModuleKind; 6] = [
+            ModuleKind::Q,
+            ModuleKind::K,
+            ModuleKind::V,
+            ModuleKind::O,
+            ModuleKind::Up,
+            ModuleKind::Down,
+        ];
+        if self.gptj.is_some() {
+            &GPTJ
+        } else {
+            &ModuleKind::ALL
+        }
+    }
+
+    /// The architecture's name, for messages.
+    pub fn architecture(&self) -> &'static str {
+        match (&self.gemma3, &self.gptj) {
+            (Some(_), _) => "Gemma-3",
+            (_, Some(_)) => "GPT-J",
+            _ => "Llama",
+        }
+    }
+
+    /// `[d_in, d_out]` of a site's linear layer (for a module in [`LlamaConfig::modules`]).
+    pub fn site_dims(&self, module: ModuleKind) -> [usize; 2] {
         use crate::ModuleKind::*;
         let (d, f) = (self.hidden_size, self.intermediate_size);
         let q = self.num_attention_heads * self.head_dim;
