@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use burn::tensor::Device;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, Scores, SelectionScope};
-use kne_edit::{EditRequest, Editor, KneConfig, KneEditor, TokenizedRequest};
+use kne_edit::{DeltaForm, EditRequest, Editor, KneConfig, KneEditor, TokenizedRequest};
 use kne_eval::data::{Dataset, default_data_dir, load_cases};
 use kne_eval::metrics::{EvalConfig, compute_pre_edit, evaluate_case};
 use kne_eval::model_scorer::ModelScorer;
@@ -94,7 +94,8 @@ fn ensemble(loaded: &LoadedModel) -> kne_attr::Ensemble {
 
 /// KNE edits of one case with 1 and with 10 Adam steps (no early stop): the difference
 /// divided by 9 is the cost of one step; the 1-step edit adds the fixed setup (prefix
-/// below the lowest edited layer, one extra loss evaluation, extracting the delta).
+/// below the lowest edited layer, one extra loss evaluation, extracting the delta). The
+/// 10-step edit also runs with the dense ΔW hook, for the sparse-vs-dense ratio.
 fn kne_edit(c: &mut Criterion) {
     let loaded = load();
     let case = first_case();
@@ -107,10 +108,18 @@ fn kne_edit(c: &mut Criterion) {
             early_stop_loss: 0.0,
             ..KneConfig::default()
         };
-        let mut editor = KneEditor::new(config, ensemble.clone()).unwrap();
+        let mut editor = KneEditor::new(config.clone(), ensemble.clone()).unwrap();
         group.bench_function(format!("1 case, p=0.01, {steps} steps"), |b| {
             b.iter(|| editor.edit(&loaded, &requests).unwrap())
         });
+        if steps == 10 {
+            // The same edit with Eq. 10's dense ΔW in the hook: the ratio is what the
+            // sparse `NeuronDelta` saves, measured in one run.
+            editor.delta_form = DeltaForm::Dense;
+            group.bench_function(format!("1 case, p=0.01, {steps} steps, dense ΔW"), |b| {
+                b.iter(|| editor.edit(&loaded, &requests).unwrap())
+            });
+        }
     }
     group.finish();
 }

@@ -17,7 +17,7 @@ use kne_model::{Interventions, LoadedModel, Site};
 use serde::{Deserialize, Serialize};
 
 use crate::loss::TargetBatch;
-use crate::scatter::{index_tensor, neuron_delta};
+use crate::scatter::{index_tensor, neuron_delta, scatter_neurons};
 use crate::{
     EditError, EditOutcome, EditRequest, EditStats, Editor, SiteDelta, TokenizedRequest,
     WeightDelta,
@@ -100,6 +100,22 @@ struct EnsembleWeights {
 pub struct KneEditor {
     pub config: KneConfig,
     pub ensemble: Ensemble,
+    /// How the hook adds `ΔW` while training (not a setting of the method: both forms give
+    /// the same losses and deltas up to float rounding).
+    pub delta_form: DeltaForm,
+}
+
+/// How the training hook adds `α/√n · ΔW` to a site's weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeltaForm {
+    /// Through the ensemble's neurons only ([`kne_model::NeuronDelta`]): the cost grows
+    /// with the ensemble, not with the weight matrix.
+    #[default]
+    Sparse,
+    /// As Eq. 10 writes it: the neurons scattered into a zero `[d_in, d_out]` matrix
+    /// ([`scatter_neurons`]) added to `W`. The reference the sparse form is checked and
+    /// benchmarked against.
+    Dense,
 }
 
 impl KneEditor {
@@ -108,7 +124,11 @@ impl KneEditor {
         if ensemble.sites.is_empty() {
             return Err(EditError::Config("the ensemble has no neurons".into()));
         }
-        Ok(Self { config, ensemble })
+        Ok(Self {
+            config,
+            ensemble,
+            delta_form: DeltaForm::default(),
+        })
     }
 
     /// `α/√n` for a site with `n` ensemble neurons.
@@ -116,16 +136,21 @@ impl KneEditor {
         self.config.alpha / (n as f32).sqrt()
     }
 
-    /// The hook that adds every site's `α/√n · ΔW`, through the ensemble's neurons only
-    /// (the sparse form of Eq. 10–11; `scatter_neurons` is the dense equivalent).
+    /// The hook that adds every site's `α/√n · ΔW` (Eq. 10–11) in the editor's
+    /// [`DeltaForm`].
     fn hooks(&self, sites: &[EnsembleSite], weights: &EnsembleWeights) -> Interventions {
         let mut hooks = Interventions::new();
+        let axis = self.ensemble.axis;
         for (site, w) in sites.iter().zip(&weights.weights) {
             let values = w.val().mul_scalar(self.scale(site.neurons.len()));
-            hooks = hooks.add_neuron_delta(
-                site.site,
-                neuron_delta(values, site.index.clone(), self.ensemble.axis),
-            );
+            hooks = match self.delta_form {
+                DeltaForm::Sparse => hooks
+                    .add_neuron_delta(site.site, neuron_delta(values, site.index.clone(), axis)),
+                DeltaForm::Dense => hooks.add_weight_delta(
+                    site.site,
+                    scatter_neurons(values, &site.neurons, axis, site.dims),
+                ),
+            };
         }
         hooks
     }
@@ -137,6 +162,8 @@ struct EnsembleSite {
     neurons: Vec<u32>,
     /// `neurons` as an index tensor, built once per edit.
     index: Tensor<1, Int>,
+    /// The site's weight shape `[d_in, d_out]` (for the dense form).
+    dims: [usize; 2],
 }
 
 impl Editor for KneEditor {
@@ -168,6 +195,7 @@ impl Editor for KneEditor {
                 site: *site,
                 neurons: neurons.neurons.clone(),
                 index: index_tensor(&neurons.neurons, &device),
+                dims,
             });
         }
         let mut weights = EnsembleWeights { weights: initial };

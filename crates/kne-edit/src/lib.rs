@@ -14,5 +14,5 @@ pub mod scatter;
 pub use delta::{AppliedDelta, SiteDelta, WeightDelta};
 pub use editor::{EditOutcome, EditStats, Editor};
 pub use error::EditError;
-pub use kne::{KneConfig, KneEditor};
+pub use kne::{DeltaForm, KneConfig, KneEditor};
 pub use request::{EditRequest, TokenizedRequest};

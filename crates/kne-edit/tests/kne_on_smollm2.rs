@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use burn::tensor::Device;
 use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, SelectionScope, attribute, select};
 use kne_edit::{
-    EditRequest, Editor, KneConfig, KneEditor, SiteDelta, TokenizedRequest, WeightDelta,
+    DeltaForm, EditRequest, Editor, KneConfig, KneEditor, SiteDelta, TokenizedRequest, WeightDelta,
 };
 use kne_model::{LoadedModel, ModuleKind, Site, paths};
 
@@ -120,6 +120,78 @@ fn kne_edit_writes_the_target_touches_only_the_ensemble_and_reverts_exactly() {
                 }
             }
         }
+    });
+}
+
+#[test]
+fn the_dense_and_sparse_training_hooks_give_the_same_edit() {
+    with_model(|loaded| {
+        let r = request();
+        let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
+        let fact = FactTokens {
+            prompt_ids: t.prompt_ids,
+            target_ids: t.target_ids,
+        };
+        let config = AttributionConfig {
+            steps: 2,
+            layers: Some(vec![12, 18]),
+            ..Default::default()
+        };
+        let scores = attribute(&loaded.model, &[fact], &config, |_| {}).unwrap();
+        let ensemble = select(&scores, &loaded.model, 0.02, SelectionScope::Global).unwrap();
+        let settings = KneConfig {
+            steps: 5,
+            early_stop_loss: 0.0,
+            ..KneConfig::default()
+        };
+        let run = |form: DeltaForm| {
+            let mut editor = KneEditor::new(settings.clone(), ensemble.clone()).unwrap();
+            editor.delta_form = form;
+            editor.edit(loaded, std::slice::from_ref(&r)).unwrap()
+        };
+        let sparse = run(DeltaForm::Sparse);
+        let dense = run(DeltaForm::Dense);
+        let (ls, ld) = (
+            sparse.stats.final_loss.unwrap(),
+            dense.stats.final_loss.unwrap(),
+        );
+        assert!(ls < sparse.stats.initial_loss.unwrap(), "the edit trains");
+        assert!(
+            (ls - ld).abs() <= 1e-4 * ld.abs().max(1.0),
+            "loss {ls} vs {ld}"
+        );
+        assert_eq!(sparse.delta.sites.len(), dense.delta.sites.len());
+        let (mut norm, mut diff) = (0f64, 0f64);
+        for (site, a) in &sparse.delta.sites {
+            let (
+                SiteDelta::Neurons {
+                    values: va,
+                    indices: ia,
+                    ..
+                },
+                SiteDelta::Neurons {
+                    values: vb,
+                    indices: ib,
+                    ..
+                },
+            ) = (a, &dense.delta.sites[site])
+            else {
+                panic!("{site}: KNE deltas are neuron deltas");
+            };
+            assert_eq!(ia, ib, "{site}: the same neurons");
+            for (x, y) in va.iter().zip(vb) {
+                norm += f64::from(*x).powi(2);
+                diff += f64::from(x - y).powi(2);
+            }
+        }
+        // The two forms sum the gradients in different orders; Adam can amplify rounding
+        // in near-zero gradient entries, so compare whole deltas (Frobenius norms).
+        let (norm, diff) = (norm.sqrt(), diff.sqrt());
+        assert!(norm > 1e-3, "the deltas are not zero ({norm})");
+        assert!(
+            diff <= 1e-3 * norm,
+            "‖sparse − dense‖ = {diff}, ‖sparse‖ = {norm}"
+        );
     });
 }
 
