@@ -61,6 +61,40 @@ fn attribution(c: &mut Criterion) {
     });
 }
 
+/// Set to run [`attribution_all_sites`] (about 12 minutes on 2 cores; `cargo xtask bench
+/// --full-attribution` sets it).
+const FULL_ATTRIBUTION_VAR: &str = "KNE_BENCH_FULL_ATTRIBUTION";
+
+/// One localization fact as the experiments run it at the knowledge-neuron default m = 20:
+/// all seven sites of all 30 layers. Criterion's minimum of 10 samples makes this ~12
+/// minutes, so it runs only when `KNE_BENCH_FULL_ATTRIBUTION` is set.
+fn attribution_all_sites(c: &mut Criterion) {
+    if std::env::var_os(FULL_ATTRIBUTION_VAR).is_none() {
+        eprintln!("skipping the all-sites attribution bench (set {FULL_ATTRIBUTION_VAR}=1)");
+        return;
+    }
+    let loaded = load();
+    let case = first_case();
+    let tokens = TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new).unwrap();
+    let fact = FactTokens {
+        prompt_ids: tokens.prompt_ids,
+        target_ids: tokens.target_ids,
+    };
+    let config = AttributionConfig {
+        steps: 20,
+        ..AttributionConfig::default()
+    };
+    let tracked = loaded.model.frozen_autodiff();
+    let mut group = c.benchmark_group("attribution all sites");
+    group.sample_size(10);
+    group.warm_up_time(std::time::Duration::from_secs(1));
+    group.measurement_time(std::time::Duration::from_secs(600));
+    group.bench_function("1 fact, 210 sites, m=20", |b| {
+        b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap())
+    });
+    group.finish();
+}
+
 /// An ensemble of the default size (p = 0.01 over all 210 sites) from deterministic
 /// pseudo-random scores: the edit's cost depends on the ensemble's size and spread, not
 /// on which neurons were chosen.
@@ -143,6 +177,6 @@ fn evaluation(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(20));
-    targets = attribution, kne_edit, evaluation
+    targets = attribution, attribution_all_sites, kne_edit, evaluation
 }
 criterion_main!(benches);

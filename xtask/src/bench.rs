@@ -25,6 +25,9 @@ pub struct Args {
     /// Threads for PyTorch (burn-flex uses every core; this machine has 2)
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Also bench one localization fact over all sites at m = 20 (~12 minutes on 2 cores)
+    #[arg(long)]
+    pub full_attribution: bool,
     /// Passed on to criterion (e.g. `forward` to run only matching benches)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub rest: Vec<String>,
@@ -86,7 +89,11 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
         "bench: `cargo bench -p kne-benches --benches -- --noplot {}`",
         args.rest.join(" ")
     );
-    let status = Command::new(&cargo)
+    let mut command = Command::new(&cargo);
+    if args.full_attribution {
+        command.env("KNE_BENCH_FULL_ATTRIBUTION", "1");
+    }
+    let status = command
         .current_dir(root)
         .args(["bench", "-p", "kne-benches", "--benches", "--", "--noplot"])
         .args(&args.rest)
