@@ -2,6 +2,10 @@
 //! reference (`shared/notes/pytorch-reference.md`: 1×32 forward, 8×32 forward+backward with
 //! the loss on the last 8 positions and every parameter requiring a gradient).
 
+// The allocator of the `kne` binary (see crates/kne-bench/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor};
 use criterion::{Criterion, criterion_group, criterion_main};

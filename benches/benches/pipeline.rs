@@ -3,6 +3,10 @@
 //! KnowEdit case. Needs the model (`cargo xtask fetch-model`) and the data
 //! (`cargo xtask fetch-data`); `cargo xtask bench` fetches both.
 
+// The allocator of the `kne` binary (see crates/kne-bench/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;

@@ -62,3 +62,54 @@ fn every_experiment_file_loads_and_plans() {
         .sum();
     assert_eq!(values, 72);
 }
+
+/// Every baseline layer index of `configs` (ft, ft-l, adalora, rome, memit).
+fn baseline_layers(configs: &kne_bench::baselines::BaselineConfigs) -> Vec<usize> {
+    let mut layers = configs.ft.layers.clone();
+    layers.extend(&configs.ft_l.layers);
+    layers.extend(&configs.adalora.layers);
+    layers.push(configs.rome.layer);
+    layers.extend(&configs.memit.layers);
+    layers
+}
+
+#[test]
+fn every_models_baselines_name_layers_it_has() {
+    use kne_bench::baselines::load_baseline_configs;
+    use kne_model::LlamaConfig;
+    use kne_model::gguf::GgufFile;
+    let layers_of = |path: &std::path::Path| {
+        assert!(
+            path.exists(),
+            "{} missing (`cargo xtask fetch-model`, `cargo xtask fetch-model gemma3-270m`)",
+            path.display()
+        );
+        let gguf = GgufFile::open(path).unwrap();
+        LlamaConfig::from_gguf(&gguf, path)
+            .unwrap()
+            .num_hidden_layers
+    };
+    // The default model with the default file, then each model table 2 names with its own.
+    let mut pairs = vec![(
+        kne_model::paths::default_model_path(),
+        root().join("experiments/baselines.toml"),
+    )];
+    let table2 = Experiment::load(&root().join("experiments/table2.toml")).unwrap();
+    for m in &table2.models {
+        let file = m.baselines.clone().unwrap_or(table2.baselines.clone());
+        pairs.push((root().join(&m.path), root().join(file)));
+    }
+    assert_eq!(pairs.len(), 3);
+    for (model, file) in pairs {
+        let n = layers_of(&model);
+        let configs = load_baseline_configs(&file).unwrap();
+        for layer in baseline_layers(&configs) {
+            assert!(
+                layer < n,
+                "{}: layer {layer}, but {} has {n} layers",
+                file.display(),
+                model.display()
+            );
+        }
+    }
+}

@@ -2,6 +2,12 @@
 
 mod cli;
 
+// mimalloc keeps freed activation buffers for reuse where glibc's malloc unmaps and
+// page-faults them back in on every pass: forward+backward ~1.34 s → ~1.1 s
+// (results/bench/PROFILE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Knowledge editing with Knowledge Neuronal Ensembles (and the methods it is compared with).
