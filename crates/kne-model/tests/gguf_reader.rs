@@ -8,6 +8,10 @@ use kne_model::gguf::{GgmlType, GgufError, GgufFile, MetaValue};
 use kne_model::paths::{default_model_path, golden_fixture_path};
 use serde_json::Value;
 
+#[path = "support/gguf_writer.rs"]
+mod gguf_writer;
+use gguf_writer::W;
+
 // ---------------------------------------------------------------- real file + fixture
 
 /// The default model, parsed once per test binary. Fails (never skips) when it is missing.
@@ -231,48 +235,6 @@ fn whole_file_dequantises_to_finite_values() {
 }
 
 // ---------------------------------------------------------------- hostile inputs
-
-/// A little-endian GGUF writer for hand-made files.
-#[derive(Default, Clone)]
-struct W(Vec<u8>);
-
-impl W {
-    fn u32(mut self, v: u32) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(mut self, v: u64) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn bytes(mut self, b: &[u8]) -> Self {
-        self.0.extend_from_slice(b);
-        self
-    }
-    fn str(self, s: &str) -> Self {
-        self.u64(s.len() as u64).bytes(s.as_bytes())
-    }
-    fn header(version: u32, n_tensors: u64, n_kv: u64) -> Self {
-        W::default()
-            .bytes(b"GGUF")
-            .u32(version)
-            .u64(n_tensors)
-            .u64(n_kv)
-    }
-    fn tensor(self, name: &str, dims: &[u64], ty: u32, offset: u64) -> Self {
-        let mut w = self.str(name).u32(dims.len() as u32);
-        for &d in dims {
-            w = w.u64(d);
-        }
-        w.u32(ty).u64(offset)
-    }
-    fn pad_to(mut self, alignment: usize) -> Self {
-        while !self.0.len().is_multiple_of(alignment) {
-            self.0.push(0);
-        }
-        self
-    }
-}
 
 /// A small valid file: every metadata type, nested arrays, and F32 / F16 / Q8_0 / Q4_1 tensors.
 #[rustfmt::skip]

@@ -16,6 +16,10 @@ use kne_model::load::{GgufSource, SafetensorsSource};
 use kne_model::{Llama, LlamaConfig, ModelError};
 use safetensors::{Dtype, tensor::TensorView};
 
+#[path = "support/gguf_writer.rs"]
+mod gguf_writer;
+use gguf_writer::W;
+
 /// The system allocator, recording the largest request of the current thread.
 struct Recording;
 
@@ -69,46 +73,6 @@ fn the_recorder_sees_a_large_allocation() {
 
 // ---------------------------------------------------------------- GGUF bytes
 
-/// A little-endian GGUF writer for hand-made files.
-#[derive(Default)]
-struct W(Vec<u8>);
-
-impl W {
-    fn header(n_tensors: u64, n_kv: u64) -> Self {
-        W(b"GGUF".to_vec()).u32(3).u64(n_tensors).u64(n_kv)
-    }
-    fn u32(mut self, v: u32) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn u64(mut self, v: u64) -> Self {
-        self.0.extend_from_slice(&v.to_le_bytes());
-        self
-    }
-    fn str(mut self, s: &str) -> Self {
-        self = self.u64(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
-        self
-    }
-    /// A u32 metadata entry.
-    fn kv_u32(self, key: &str, v: u32) -> Self {
-        self.str(key).u32(4).u32(v)
-    }
-    fn tensor(self, name: &str, dims: &[u64], ty: u32, offset: u64) -> Self {
-        let mut w = self.str(name).u32(dims.len() as u32);
-        for &d in dims {
-            w = w.u64(d);
-        }
-        w.u32(ty).u64(offset)
-    }
-    /// Pads to the default 32-byte alignment and appends `data` as the data section.
-    fn data(mut self, data: &[u8]) -> Vec<u8> {
-        self.0.resize(self.0.len().next_multiple_of(32), 0);
-        self.0.extend_from_slice(data);
-        self.0
-    }
-}
-
 fn parse(bytes: Vec<u8>) -> (Result<GgufFile, GgufError>, usize) {
     largest_allocation(|| GgufFile::from_bytes(bytes))
 }
@@ -116,22 +80,26 @@ fn parse(bytes: Vec<u8>) -> (Result<GgufFile, GgufError>, usize) {
 #[test]
 fn lying_gguf_counts_and_lengths_are_refused_before_allocating() {
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("2^60 tensors", W::header(1 << 60, 0).data(&[0; 64])),
+        ("2^60 tensors", W::header(3, 1 << 60, 0).data(&[0; 64])),
         (
             "u64::MAX metadata entries",
-            W::header(0, u64::MAX).data(&[]),
+            W::header(3, 0, u64::MAX).data(&[]),
         ),
         (
             "a 2^62-byte string value",
-            W::header(0, 1).str("k").u32(8).u64(1 << 62).data(&[0; 8]),
+            W::header(3, 0, 1)
+                .str("k")
+                .u32(8)
+                .u64(1 << 62)
+                .data(&[0; 8]),
         ),
         (
             "a 2^62-byte key",
-            W::header(0, 1).u64(1 << 62).data(&[0; 32]),
+            W::header(3, 0, 1).u64(1 << 62).data(&[0; 32]),
         ),
         (
             "a 2^59-element array",
-            W::header(0, 1)
+            W::header(3, 0, 1)
                 .str("k")
                 .u32(9)
                 .u32(8)
@@ -140,7 +108,7 @@ fn lying_gguf_counts_and_lengths_are_refused_before_allocating() {
         ),
         (
             "a 2^62-byte tensor name",
-            W::header(1, 0).u64(1 << 62).data(&[0; 64]),
+            W::header(3, 1, 0).u64(1 << 62).data(&[0; 64]),
         ),
     ];
     for (what, bytes) in cases {
@@ -159,7 +127,7 @@ fn lying_gguf_counts_and_lengths_are_refused_before_allocating() {
 
 #[test]
 fn absurd_tensor_dims_and_offsets_are_refused_before_allocating() {
-    let one = |dims: &[u64], ty: u32, offset: u64| W::header(1, 0).tensor("t", dims, ty, offset);
+    let one = |dims: &[u64], ty: u32, offset: u64| W::header(3, 1, 0).tensor("t", dims, ty, offset);
     // (what, file, whether the dims are valid and only the extent is out of the file)
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
         // The element count fits an i64, the byte count (x 4) does not fit a u64.
@@ -218,7 +186,7 @@ fn absurd_tensor_dims_and_offsets_are_refused_before_allocating() {
 /// 2^40 blocks before looking for the first (found by the `gguf_reader` target's harness).
 #[test]
 fn a_huge_gguf_layer_count_stops_at_the_first_missing_layer() {
-    let mut w = W::header(1, 8)
+    let mut w = W::header(3, 1, 8)
         .str("general.architecture")
         .u32(8)
         .str("llama")
