@@ -17,8 +17,9 @@ use tokenizers::{AddedToken, PreTokenizerWrapper};
 use crate::gguf::{GgufFile, MetaValue};
 
 /// llama.cpp token types (`enum llama_token_type`).
-const TOKEN_TYPE_CONTROL: i64 = 3;
-const TOKEN_TYPE_USER_DEFINED: i64 = 4;
+const TOKEN_TYPE_NORMAL: i64 = 1;
+pub(super) const TOKEN_TYPE_CONTROL: i64 = 3;
+pub(super) const TOKEN_TYPE_USER_DEFINED: i64 = 4;
 
 /// The HF tokenizer described by the GGUF metadata; `Err` is a message for
 /// `ModelError::Tokenizer`.
@@ -62,12 +63,7 @@ pub(crate) fn build(gguf: &GgufFile) -> Result<tokenizers::Tokenizer, String> {
     tokenizer.with_pre_tokenizer(Some(pre_tokenizer));
     tokenizer.with_decoder(Some(ByteLevel::default()));
     let (special, user) = added_tokens(gguf, &tokens)?;
-    tokenizer
-        .add_special_tokens(special)
-        .map_err(|e| format!("adding control tokens: {e}"))?;
-    tokenizer
-        .add_tokens(user)
-        .map_err(|e| format!("adding user-defined tokens: {e}"))?;
+    register_added(&mut tokenizer, special, user)?;
     Ok(tokenizer)
 }
 
@@ -104,33 +100,53 @@ fn added_tokens(
     gguf: &GgufFile,
     tokens: &[&str],
 ) -> Result<(Vec<AddedToken>, Vec<AddedToken>), String> {
+    let (mut special, mut user) = (Vec::new(), Vec::new());
+    for (token, ty) in tokens.iter().zip(token_types(gguf, tokens.len())?) {
+        match ty {
+            TOKEN_TYPE_CONTROL => special.push(AddedToken::from(token.to_string(), true)),
+            TOKEN_TYPE_USER_DEFINED => user.push(AddedToken::from(token.to_string(), false)),
+            _ => {}
+        }
+    }
+    Ok((special, user))
+}
+
+/// `tokenizer.ggml.token_type`, one integer per token (all normal when the key is absent).
+pub(super) fn token_types(gguf: &GgufFile, n: usize) -> Result<Vec<i64>, String> {
     let key = "tokenizer.ggml.token_type";
     let Some(types) = gguf.meta(key) else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok(vec![TOKEN_TYPE_NORMAL; n]);
     };
     let types = types
         .as_array()
         .ok_or_else(|| format!("{key} is a {}, not an array", types.type_name()))?;
-    if types.len() != tokens.len() {
+    if types.len() != n {
         return Err(format!(
-            "{key} has {} entries but there are {} tokens",
-            types.len(),
-            tokens.len()
+            "{key} has {} entries but there are {n} tokens",
+            types.len()
         ));
     }
-    let (mut special, mut user) = (Vec::new(), Vec::new());
-    for (i, (ty, token)) in types.iter().zip(tokens).enumerate() {
-        match ty.as_i64() {
-            Some(TOKEN_TYPE_CONTROL) => special.push(AddedToken::from(token.to_string(), true)),
-            Some(TOKEN_TYPE_USER_DEFINED) => user.push(AddedToken::from(token.to_string(), false)),
-            Some(_) => {}
-            None => {
-                return Err(format!(
-                    "{key}[{i}] is a {}, not an integer",
-                    ty.type_name()
-                ));
-            }
-        }
-    }
-    Ok((special, user))
+    types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            t.as_i64()
+                .ok_or_else(|| format!("{key}[{i}] is a {}, not an integer", t.type_name()))
+        })
+        .collect()
+}
+
+/// Registers the control tokens as special and the user-defined ones as plain added tokens.
+pub(super) fn register_added(
+    tokenizer: &mut tokenizers::Tokenizer,
+    special: Vec<AddedToken>,
+    user: Vec<AddedToken>,
+) -> Result<(), String> {
+    tokenizer
+        .add_special_tokens(special)
+        .map_err(|e| format!("adding control tokens: {e}"))?;
+    tokenizer
+        .add_tokens(user)
+        .map_err(|e| format!("adding user-defined tokens: {e}"))?;
+    Ok(())
 }

@@ -23,13 +23,13 @@ use tokenizers::models::bpe::BPE;
 use tokenizers::normalizers::replace::Replace;
 use tokenizers::{AddedToken, DecoderWrapper};
 
-use super::from_gguf::string_array;
+use super::from_gguf::{
+    TOKEN_TYPE_CONTROL, TOKEN_TYPE_USER_DEFINED, register_added, string_array, token_types,
+};
 use crate::gguf::GgufFile;
 
 /// SentencePiece's word-boundary mark.
 const SPACE: char = '▁';
-const TOKEN_TYPE_CONTROL: i64 = 3;
-const TOKEN_TYPE_USER_DEFINED: i64 = 4;
 
 /// The tokenizer; `Err` is a message for `ModelError::Tokenizer`.
 pub(crate) fn build(gguf: &GgufFile) -> Result<tokenizers::Tokenizer, String> {
@@ -88,12 +88,7 @@ pub(crate) fn build(gguf: &GgufFile) -> Result<tokenizers::Tokenizer, String> {
             _ => {}
         }
     }
-    tokenizer
-        .add_special_tokens(special)
-        .map_err(|e| format!("adding control tokens: {e}"))?;
-    tokenizer
-        .add_tokens(user)
-        .map_err(|e| format!("adding user-defined tokens: {e}"))?;
+    register_added(&mut tokenizer, special, user)?;
     Ok(tokenizer)
 }
 
@@ -125,31 +120,6 @@ fn derive_merges(tokens: &[String], vocab: &AHashMap<String, u32>) -> Vec<(Strin
         }
     }
     merges
-}
-
-/// `tokenizer.ggml.token_type` as integers (all "normal" when absent).
-fn token_types(gguf: &GgufFile, n: usize) -> Result<Vec<i64>, String> {
-    let key = "tokenizer.ggml.token_type";
-    let Some(types) = gguf.meta(key) else {
-        return Ok(vec![1; n]);
-    };
-    let types = types
-        .as_array()
-        .ok_or_else(|| format!("{key} is a {}, not an array", types.type_name()))?;
-    if types.len() != n {
-        return Err(format!(
-            "{key} has {} entries but there are {n} tokens",
-            types.len()
-        ));
-    }
-    types
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            t.as_i64()
-                .ok_or_else(|| format!("{key}[{i}] is a {}, not an integer", t.type_name()))
-        })
-        .collect()
 }
 
 #[cfg(test)]
