@@ -43,17 +43,22 @@ fn request(case: &kne_eval::data::EditCase) -> EditRequest {
     }
 }
 
+/// The first case's prompt and target as attribution reads them.
+fn first_fact(loaded: &LoadedModel) -> FactTokens {
+    let case = first_case();
+    let tokens = TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new).unwrap();
+    FactTokens {
+        prompt_ids: tokens.prompt_ids,
+        target_ids: tokens.target_ids,
+    }
+}
+
 /// Attribution of one fact over the seven sites of one middle layer with m = 20 (the
 /// knowledge-neuron default). A full localization fact repeats this for all 30 layers; a
 /// layer's cost grows with the number of layers above it, so layer 15 is about the mean.
 fn attribution(c: &mut Criterion) {
     let loaded = load();
-    let case = first_case();
-    let tokens = TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new).unwrap();
-    let fact = FactTokens {
-        prompt_ids: tokens.prompt_ids,
-        target_ids: tokens.target_ids,
-    };
+    let fact = first_fact(&loaded);
     let config = AttributionConfig {
         steps: 20,
         layers: Some(vec![15]),
@@ -78,12 +83,7 @@ fn attribution_all_sites(c: &mut Criterion) {
         return;
     }
     let loaded = load();
-    let case = first_case();
-    let tokens = TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new).unwrap();
-    let fact = FactTokens {
-        prompt_ids: tokens.prompt_ids,
-        target_ids: tokens.target_ids,
-    };
+    let fact = first_fact(&loaded);
     let config = AttributionConfig {
         steps: 20,
         ..AttributionConfig::default()

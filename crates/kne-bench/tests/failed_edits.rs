@@ -8,12 +8,16 @@ use std::path::Path;
 use kne_attr::NeuronAxis;
 use kne_bench::harness::plan::{Cell, cells};
 use kne_bench::harness::runner::{CellRow, edit_and_score};
-use kne_bench::harness::{Experiment, RunOptions, report, run};
+use kne_bench::harness::{Experiment, report, run};
 use kne_edit::{EditError, EditOutcome, EditRequest, EditStats, Editor, SiteDelta, WeightDelta};
 use kne_eval::ModelScorer;
 use kne_eval::data::{Dataset, EditCase, load_cases};
 use kne_eval::metrics::PreEditCache;
-use kne_model::{LoadedModel, ModuleKind, Site, paths};
+use kne_model::{LoadedModel, ModuleKind, Site};
+
+mod common;
+
+use common::{model_path, run_options};
 
 /// A tiny KNE experiment whose edit diverges: a learning rate of 1e30 makes the first Adam
 /// step move every ensemble weight by ~1e30, so the second step's loss is not finite.
@@ -40,16 +44,6 @@ learning_rate = 1e30
 steps = 5
 "#;
 
-fn model_path() -> std::path::PathBuf {
-    let model = paths::default_model_path();
-    assert!(
-        model.exists(),
-        "run `cargo xtask fetch-model` ({} missing)",
-        model.display()
-    );
-    model
-}
-
 fn experiment(dir: &Path, text: &str) -> (std::path::PathBuf, Experiment) {
     let path = dir.join("diverging.toml");
     std::fs::write(&path, text).unwrap();
@@ -62,16 +56,7 @@ fn a_diverging_kne_edit_becomes_error_rows_and_the_sweep_goes_on() {
     let tmp = tempfile::tempdir().unwrap();
     let (path, parsed) = experiment(tmp.path(), DIVERGING);
     let out = tmp.path().join("out");
-    let options = RunOptions {
-        experiment: path,
-        model: model_path(),
-        data_dir: kne_eval::data::default_data_dir(),
-        out_root: out.clone(),
-        root: paths::workspace_root(),
-        full: false,
-        shard: None,
-    };
-    run(&options).expect("a failed edit is not a failed run");
+    run(&run_options(path, &out, None)).expect("a failed edit is not a failed run");
     let text = std::fs::read_to_string(out.join("diverging/wiki_cf/kne/rows.jsonl")).unwrap();
     let rows: Vec<serde_json::Value> = text
         .lines()

@@ -4,29 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use kne_bench::harness::{Experiment, RunOptions, report, run};
-use kne_model::paths;
+use kne_bench::harness::{Experiment, report, run};
 
 mod common;
 
-use common::{assert_rows_have_numbers, comparable_rows, model_path, rows_text, tiny_experiment};
+use common::{assert_rows_have_numbers, comparable_rows, rows_text, run_options, tiny_experiment};
 
 fn setup(dir: &Path) -> PathBuf {
     let path = dir.join("tiny.toml");
     std::fs::write(&path, tiny_experiment(3)).unwrap();
     path
-}
-
-fn options(experiment: PathBuf, out: &Path, shard: Option<(usize, usize)>) -> RunOptions {
-    RunOptions {
-        experiment,
-        model: model_path(),
-        data_dir: kne_eval::data::default_data_dir(),
-        out_root: out.to_path_buf(),
-        root: paths::workspace_root(),
-        full: false,
-        shard,
-    }
 }
 
 /// The attribution scores and ensemble files of a run's dataset folder, by name.
@@ -57,13 +44,13 @@ fn runs_resumes_shards_and_repeats_exactly() {
     let experiment = setup(tmp.path());
 
     let first = tmp.path().join("first");
-    run(&options(experiment.clone(), &first, None)).unwrap();
+    run(&run_options(experiment.clone(), &first, None)).unwrap();
     let cell = first.join("tiny/wiki_cf/kne");
     let text = rows_text(&cell);
     assert_eq!(text.lines().count(), 3, "one row per case");
 
     // A rerun finds every case done: no row is added.
-    run(&options(experiment.clone(), &first, None)).unwrap();
+    run(&run_options(experiment.clone(), &first, None)).unwrap();
     assert_eq!(rows_text(&cell), text, "resume must not duplicate rows");
 
     // Reports: CSV with the paper column, markdown with our number and the paper's.
@@ -81,8 +68,8 @@ fn runs_resumes_shards_and_repeats_exactly() {
 
     // The same config again, in two shards: identical rows (determinism), merged.
     let second = tmp.path().join("second");
-    run(&options(experiment.clone(), &second, Some((0, 2)))).unwrap();
-    run(&options(experiment, &second, Some((1, 2)))).unwrap();
+    run(&run_options(experiment.clone(), &second, Some((0, 2)))).unwrap();
+    run(&run_options(experiment, &second, Some((1, 2)))).unwrap();
     let sharded = rows_text(&second.join("tiny/wiki_cf/kne"));
     assert_rows_have_numbers(&text);
     assert_eq!(
@@ -180,7 +167,7 @@ fn a_layer_the_model_lacks_is_refused_before_anything_is_written() {
     )
     .unwrap();
     let out = tmp.path().join("out");
-    let err = format!("{:#}", run(&options(path, &out, None)).unwrap_err());
+    let err = format!("{:#}", run(&run_options(path, &out, None)).unwrap_err());
     assert!(
         err.contains("tiny.toml")
             && err.contains("field `kne.attribution`")

@@ -4,12 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use kne_bench::harness::plan::cells;
-use kne_bench::harness::{Experiment, RunOptions, report, run};
-use kne_model::paths;
+use kne_bench::harness::{Experiment, report, run};
 
 mod common;
 
-use common::{assert_rows_have_numbers, comparable_rows, model_path, rows_text, tiny_experiment};
+use common::{
+    assert_rows_have_numbers, comparable_rows, model_path, rows_text, run_options, tiny_experiment,
+};
 
 /// The tiny experiment on two entries of the default model: `a` with the experiment's
 /// settings, `b` with its own learning rate and `extra` added to its entry.
@@ -39,18 +40,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn options(experiment: PathBuf, out: &Path) -> RunOptions {
-    RunOptions {
-        experiment,
-        model: model_path(),
-        data_dir: kne_eval::data::default_data_dir(),
-        out_root: out.to_path_buf(),
-        root: paths::workspace_root(),
-        full: false,
-        shard: None,
-    }
 }
 
 #[test]
@@ -114,7 +103,12 @@ fn a_missing_model_is_named_before_anything_is_written() {
     let out = tmp.path().join("out");
     let err = format!(
         "{:#}",
-        run(&options(write(tmp.path(), "two.toml", &text), &out)).unwrap_err()
+        run(&run_options(
+            write(tmp.path(), "two.toml", &text),
+            &out,
+            None
+        ))
+        .unwrap_err()
     );
     assert!(
         err.contains("two.toml")
@@ -129,7 +123,7 @@ fn a_missing_model_is_named_before_anything_is_written() {
 fn a_two_model_run_keeps_rows_and_caches_apart() {
     let tmp = tempfile::tempdir().unwrap();
     let two = write(tmp.path(), "two.toml", &two_models(1, ""));
-    run(&options(two.clone(), tmp.path())).unwrap();
+    run(&run_options(two.clone(), tmp.path(), None)).unwrap();
     let ds = tmp.path().join("tiny/wiki_cf");
     for file in ["pre_edit@a.json", "pre_edit@b.json"] {
         assert!(ds.join(file).exists(), "{file}");
@@ -147,7 +141,7 @@ fn a_two_model_run_keeps_rows_and_caches_apart() {
     // Model `a` has the experiment's own settings: its numbers equal a run without [[models]].
     let single = write(tmp.path(), "single.toml", &tiny_experiment(1));
     let single_out = tmp.path().join("single");
-    run(&options(single, &single_out)).unwrap();
+    run(&run_options(single, &single_out, None)).unwrap();
     let numbers = |text: &str| -> Vec<String> {
         comparable_rows(text)
             .iter()

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use burn::tensor::Device;
-use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, SelectionScope, attribute, select};
+use kne_attr::{
+    AttributionConfig, Ensemble, FactTokens, NeuronAxis, SelectionScope, attribute, select,
+};
 use kne_edit::{
     DeltaForm, EditRequest, Editor, KneConfig, KneEditor, SiteDelta, TokenizedRequest, WeightDelta,
 };
@@ -44,6 +46,22 @@ fn target_accuracy(loaded: &LoadedModel, r: &EditRequest) -> f64 {
         .unwrap()
 }
 
+/// An ensemble for `r` (p = 0.02 over `layers`, m = 2): small and quick, enough to edit.
+fn ensemble_for(loaded: &LoadedModel, r: &EditRequest, layers: Vec<usize>) -> Ensemble {
+    let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
+    let fact = FactTokens {
+        prompt_ids: t.prompt_ids,
+        target_ids: t.target_ids,
+    };
+    let config = AttributionConfig {
+        steps: 2,
+        layers: Some(layers),
+        ..Default::default()
+    };
+    let scores = attribute(&loaded.model, &[fact], &config, |_| {}).unwrap();
+    select(&scores, &loaded.model, 0.02, SelectionScope::Global).unwrap()
+}
+
 fn all_weights(loaded: &LoadedModel) -> BTreeMap<Site, Vec<u32>> {
     loaded
         .model
@@ -69,18 +87,7 @@ fn kne_edit_writes_the_target_touches_only_the_ensemble_and_reverts_exactly() {
     with_model(|loaded| {
         let r = request();
         let before_acc = target_accuracy(loaded, &r);
-        let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
-        let fact = FactTokens {
-            prompt_ids: t.prompt_ids.clone(),
-            target_ids: t.target_ids.clone(),
-        };
-        let config = AttributionConfig {
-            steps: 2,
-            layers: Some(vec![10, 20]),
-            ..Default::default()
-        };
-        let scores = attribute(&loaded.model, &[fact], &config, |_| {}).unwrap();
-        let ensemble = select(&scores, &loaded.model, 0.02, SelectionScope::Global).unwrap();
+        let ensemble = ensemble_for(loaded, &r, vec![10, 20]);
         assert!(ensemble.neuron_count() > 0);
         let mut editor = KneEditor::new(KneConfig::default(), ensemble.clone()).unwrap();
         let outcome = editor.edit(loaded, std::slice::from_ref(&r)).unwrap();
@@ -127,18 +134,7 @@ fn kne_edit_writes_the_target_touches_only_the_ensemble_and_reverts_exactly() {
 fn the_dense_and_sparse_training_hooks_give_the_same_edit() {
     with_model(|loaded| {
         let r = request();
-        let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
-        let fact = FactTokens {
-            prompt_ids: t.prompt_ids,
-            target_ids: t.target_ids,
-        };
-        let config = AttributionConfig {
-            steps: 2,
-            layers: Some(vec![12, 18]),
-            ..Default::default()
-        };
-        let scores = attribute(&loaded.model, &[fact], &config, |_| {}).unwrap();
-        let ensemble = select(&scores, &loaded.model, 0.02, SelectionScope::Global).unwrap();
+        let ensemble = ensemble_for(loaded, &r, vec![12, 18]);
         let settings = KneConfig {
             steps: 5,
             early_stop_loss: 0.0,

@@ -52,6 +52,23 @@ pub fn model_path() -> PathBuf {
     model
 }
 
+/// A run of `experiment` on the default model and data into `out` (quick defaults).
+pub fn run_options(
+    experiment: PathBuf,
+    out: &Path,
+    shard: Option<(usize, usize)>,
+) -> kne_bench::harness::RunOptions {
+    kne_bench::harness::RunOptions {
+        experiment,
+        model: model_path(),
+        data_dir: kne_eval::data::default_data_dir(),
+        out_root: out.to_path_buf(),
+        root: kne_model::paths::workspace_root(),
+        full: false,
+        shard,
+    }
+}
+
 /// The text of every rows file of a cell folder, in file-name order.
 pub fn rows_text(dir: &Path) -> String {
     let mut files: Vec<_> = std::fs::read_dir(dir)
