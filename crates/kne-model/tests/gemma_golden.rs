@@ -12,10 +12,10 @@ mod support;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use burn::tensor::{Device, Tensor, TensorData};
-use kne_model::{GreedyConfig, Interventions, LoadedModel, ModuleKind, Site, paths};
+use burn::tensor::Device;
+use kne_model::{GreedyConfig, LoadedModel, ModuleKind, Site, paths};
 use serde_json::Value;
-use support::{f64s, logits_of, logsumexp, u32s};
+use support::{assert_hook_contract, f64s, logits_of, logsumexp, u32s};
 
 /// Logits agree with the transformers reference within this (absolute). Both dequantise
 /// the same file in f32; the difference is f32 arithmetic in another order over 18 layers
@@ -160,49 +160,8 @@ fn every_linear_layer_is_a_site_and_the_hook_reaches_it() {
     }
     let ids = u32s(&fixture()["prompts"][0]["ids"]);
     let (plain, _) = logits_of(gemma(), &ids);
-    let dev = m.device();
-    let logits = |hooks: &Interventions, rows: usize| -> Vec<f32> {
-        let batch = m.ids_tensor(&vec![ids.clone(); rows]).unwrap();
-        m.forward_with(batch, Some(hooks))
-            .logits
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap()
-    };
     // Layer 4 is local, layer 5 global.
     for site in [Site::new(4, ModuleKind::Up), Site::new(5, ModuleKind::Q)] {
-        let [d_in, d_out] = m.site(site).unwrap().dims();
-        let neutral = Interventions::new()
-            .scale_output(site, Tensor::ones([1], &dev))
-            .add_weight_delta(site, Tensor::zeros([d_in, d_out], &dev))
-            .capture(site);
-        assert_eq!(
-            logits(&neutral, 1),
-            plain,
-            "{site}: a neutral hook changes nothing"
-        );
-        let scaled = Interventions::new().scale_output(
-            site,
-            Tensor::from_data(TensorData::new(vec![0.0f32, 1.0], [2]), &dev),
-        );
-        let zeroed =
-            Interventions::new().add_weight_delta(site, m.site(site).unwrap().weight.val().neg());
-        let (two, z) = (logits(&scaled, 2), logits(&zeroed, 1));
-        let diff = |a: &[f32], b: &[f32]| {
-            a.iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f32::max)
-        };
-        let half = two.len() / 2;
-        assert!(
-            diff(&two[..half], &z) < 1e-3,
-            "{site}: scale 0 = weight zeroed"
-        );
-        assert!(diff(&two[half..], &plain) < 1e-3, "{site}: scale 1 = plain");
-        assert!(
-            diff(&z, &plain) > 1e-2,
-            "{site}: zeroing must change the logits"
-        );
+        assert_hook_contract(m, &ids, &plain, site, 1e-3);
     }
 }

@@ -11,12 +11,12 @@ mod support;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use kne_model::{
     GptjConfig, GreedyConfig, Interventions, LoadedModel, ModelFormat, ModuleKind, Site,
 };
 use serde_json::Value;
-use support::{logits_of, u32s};
+use support::{assert_hook_contract, logits_of, max_abs_diff, u32s};
 
 /// Logits agree with transformers within this (absolute): same f32 weights, 2 layers,
 /// logits of std ~1; only the order of f32 operations differs.
@@ -40,14 +40,6 @@ fn gptj() -> &'static LoadedModel {
     MODEL.get_or_init(|| {
         kne_model::load(&fixtures().join("gptj-tiny"), &Device::flex()).expect("tiny GPT-J loads")
     })
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn flat_logits(rows: &Value) -> Vec<f32> {
@@ -198,54 +190,17 @@ fn a_gate_site_is_refused_with_a_clear_error() {
 #[test]
 fn the_hook_reaches_gptj_sites_and_acts_on_weights_not_biases() {
     let m = &gptj().model;
-    let dev = m.device();
     let ids = u32s(&fixture()["sequences"][0]["ids"]);
     let (plain, _) = logits_of(gptj(), &ids);
-    let logits = |hooks: &Interventions, rows: usize| -> Vec<f32> {
-        let out = m.forward_with(m.ids_tensor(&vec![ids.clone(); rows]).unwrap(), Some(hooks));
-        out.logits.into_data().try_into_vec::<f32>().unwrap()
-    };
+    // Scale 0 on row 0 is the weight zeroed, bias kept (integrated gradients' path scales
+    // the weight, not the bias).
     for module in [
         ModuleKind::Q,
         ModuleKind::O,
         ModuleKind::Up,
         ModuleKind::Down,
     ] {
-        let site = Site::new(1, module);
-        let lin = m.site(site).unwrap();
-        let [d_in, d_out] = lin.dims();
-        let neutral = Interventions::new()
-            .scale_output(site, Tensor::ones([1], &dev))
-            .add_weight_delta(site, Tensor::zeros([d_in, d_out], &dev))
-            .capture(site);
-        assert_eq!(
-            logits(&neutral, 1),
-            plain,
-            "{site}: a neutral hook changes nothing"
-        );
-
-        // Scale 0 on row 0 is the weight zeroed, bias kept (integrated gradients' path
-        // scales the weight, not the bias).
-        let scaled = Interventions::new().scale_output(
-            site,
-            Tensor::from_data(TensorData::new(vec![0.0f32, 1.0], [2]), &dev),
-        );
-        let zeroed = Interventions::new().add_weight_delta(site, lin.weight.val().neg());
-        let (two, z) = (logits(&scaled, 2), logits(&zeroed, 1));
-        let half = two.len() / 2;
-        assert!(
-            max_abs_diff(&two[..half], &z) < 1e-5,
-            "{site}: scale 0 = weight zeroed"
-        );
-        assert!(
-            max_abs_diff(&two[half..], &plain) < 1e-5,
-            "{site}: scale 1 = plain"
-        );
-        let moved = max_abs_diff(&z, &plain);
-        assert!(
-            moved > 1e-2,
-            "{site}: zeroing the weight moves the logits ({moved})"
-        );
+        assert_hook_contract(m, &ids, &plain, Site::new(1, module), 1e-5);
     }
 
     // The captured output is the module's output, bias included: x W + b.

@@ -5,14 +5,7 @@ mod support;
 
 use burn::tensor::{Tensor, TensorData};
 use kne_model::{Interventions, ModuleKind, Site};
-use support::{fixture, logits_of, model, u32s};
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
+use support::{fixture, logits_of, max_abs_diff, model, u32s};
 
 #[test]
 fn unit_scale_and_zero_delta_change_nothing() {

@@ -4,8 +4,8 @@
 
 use std::sync::OnceLock;
 
-use burn::tensor::Device;
-use kne_model::{LoadedModel, paths};
+use burn::tensor::{Device, Tensor, TensorData};
+use kne_model::{Interventions, Llama, LoadedModel, Site, paths};
 use serde_json::Value;
 
 /// The PyTorch reference fixture (`shared/fixtures/smollm2-135m-golden.json`).
@@ -75,4 +75,59 @@ pub fn logsumexp(row: &[f32]) -> f64 {
         .map(|&x| (x as f64 - max).exp())
         .sum::<f64>()
         .ln()
+}
+
+/// The largest element-wise difference of two equally long slices.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// The hook's contract at `site`, on the token row `ids` whose plain logits are `plain`:
+/// a neutral hook (scale 1, zero delta, capture) changes nothing; a per-row scale of 0
+/// equals zeroing the weight (a bias stays: the hook acts on weights), 1 equals the plain
+/// run, each within `tol`; and zeroing the weight moves the logits by more than 1e-2.
+pub fn assert_hook_contract(m: &Llama, ids: &[u32], plain: &[f32], site: Site, tol: f32) {
+    let dev = m.device();
+    let logits = |hooks: &Interventions, rows: usize| -> Vec<f32> {
+        let batch = m.ids_tensor(&vec![ids; rows]).unwrap();
+        m.forward_with(batch, Some(hooks))
+            .logits
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap()
+    };
+    let weight = m.site(site).unwrap().weight.val();
+    let neutral = Interventions::new()
+        .scale_output(site, Tensor::ones([1], &dev))
+        .add_weight_delta(site, Tensor::zeros(weight.dims(), &dev))
+        .capture(site);
+    assert_eq!(
+        logits(&neutral, 1),
+        plain,
+        "{site}: a neutral hook changes nothing"
+    );
+    let scaled = Interventions::new().scale_output(
+        site,
+        Tensor::from_data(TensorData::new(vec![0.0f32, 1.0], [2]), &dev),
+    );
+    let zeroed = Interventions::new().add_weight_delta(site, weight.neg());
+    let (two, z) = (logits(&scaled, 2), logits(&zeroed, 1));
+    let half = two.len() / 2;
+    assert!(
+        max_abs_diff(&two[..half], &z) < tol,
+        "{site}: scale 0 = weight zeroed"
+    );
+    assert!(
+        max_abs_diff(&two[half..], plain) < tol,
+        "{site}: scale 1 = plain"
+    );
+    let moved = max_abs_diff(&z, plain);
+    assert!(
+        moved > 1e-2,
+        "{site}: zeroing the weight moves the logits ({moved})"
+    );
 }
