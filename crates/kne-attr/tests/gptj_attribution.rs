@@ -7,10 +7,13 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, attribute_fact};
-use kne_model::{Interventions, LoadedModel, ModuleKind, Site};
+use kne_model::{LoadedModel, ModuleKind, Site};
+
+#[path = "support/probability.rs"]
+mod probability;
+use probability::{finite_difference, total_probability};
 
 fn model() -> &'static LoadedModel {
     static MODEL: OnceLock<LoadedModel> = OnceLock::new();
@@ -40,49 +43,6 @@ fn config(site: Site, axis: NeuronAxis, steps: usize) -> AttributionConfig {
     }
 }
 
-/// Σ_j P(y_j | x, y_<j) with a weight delta at one site.
-fn total_probability(fact: &FactTokens, site: Site, delta: Tensor<2>) -> f64 {
-    let m = &model().model;
-    let ids: Vec<u32> = fact
-        .prompt_ids
-        .iter()
-        .chain(&fact.target_ids)
-        .copied()
-        .collect();
-    let hooks = Interventions::new().add_weight_delta(site, delta);
-    let logits = m
-        .forward_with(m.ids_tensor(&[&ids]).unwrap(), Some(&hooks))
-        .logits;
-    let span = fact.target_ids.len();
-    let targets: Vec<i64> = fact.target_ids.iter().map(|&t| t as i64).collect();
-    let targets = Tensor::<3, Int>::from_data(TensorData::new(targets, [1, span, 1]), &m.device());
-    let p = softmax(logits.narrow(1, fact.prompt_ids.len() - 1, span), 2)
-        .gather(2, targets)
-        .sum();
-    p.into_scalar::<f32>() as f64
-}
-
-/// Central difference of P along neuron `k`'s weights (scaled by 1 ± ε; the bias unchanged).
-fn finite_difference(fact: &FactTokens, site: Site, axis: NeuronAxis, k: usize) -> f64 {
-    let m = &model().model;
-    let w = m.site(site).unwrap().weight.val();
-    let [d_in, d_out] = w.dims();
-    let mask: Vec<f32> = (0..d_in * d_out)
-        .map(|i| {
-            let hit = match axis {
-                NeuronAxis::Out => i % d_out == k,
-                NeuronAxis::In => i / d_out == k,
-            };
-            if hit { 1.0 } else { 0.0 }
-        })
-        .collect();
-    let neuron = w * Tensor::<2>::from_data(TensorData::new(mask, [d_in, d_out]), &m.device());
-    let eps = 1e-2f32;
-    let up = total_probability(fact, site, neuron.clone().mul_scalar(eps));
-    let down = total_probability(fact, site, neuron.mul_scalar(-eps));
-    (up - down) / (2.0 * eps as f64)
-}
-
 fn check(site: Site, axis: NeuronAxis) {
     let fact = fact();
     let tracked = model().model.frozen_autodiff();
@@ -91,7 +51,7 @@ fn check(site: Site, axis: NeuronAxis) {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[b].abs().total_cmp(&values[a].abs()));
     for &k in &order[..3] {
-        let fd = finite_difference(&fact, site, axis, k);
+        let fd = finite_difference(&model().model, &fact, site, axis, k);
         let attr = values[k];
         eprintln!("{site} {axis:?} neuron {k}: attribution {attr:.6e}, finite difference {fd:.6e}");
         assert!(
@@ -122,8 +82,8 @@ fn riemann_sum_approaches_the_path_integral_with_the_bias_kept() {
             .sum::<f64>()
     };
     let w = model().model.site(site).unwrap().weight.val();
-    let exact = total_probability(&fact, site, w.clone().mul_scalar(0.0))
-        - total_probability(&fact, site, w.neg());
+    let exact = total_probability(&model().model, &fact, site, w.clone().mul_scalar(0.0))
+        - total_probability(&model().model, &fact, site, w.neg());
     let (coarse, fine) = ((total(4) - exact).abs(), (total(32) - exact).abs());
     eprintln!("P(W) − P(0·W) = {exact:.6}; |error| m=4: {coarse:.2e}, m=32: {fine:.2e}");
     assert!(fine < coarse.max(1e-4) && fine < 0.05 * exact.abs().max(1e-3));
