@@ -163,12 +163,18 @@ impl Llama {
     pub fn head(&self, hidden: Tensor<3>) -> Tensor<3> {
         let [batch, seq, d] = hidden.dims();
         let h = self.norm.forward(hidden).reshape([batch * seq, d]);
-        let w = match &self.lm_head {
-            Some(w) => w.val(),
-            None => self.embed.val().transpose(),
+        let logits = match &self.lm_head {
+            Some(w) => h.matmul(w.val()),
+            // A trained tied embedding gets two gradients, the lookup's `[vocab, hidden]`
+            // and the head's. `h Eᵀ` would give the head's as the transposed view of a
+            // `[hidden, vocab]` product, and adding the two would be a strided pass over
+            // 28 M floats; `(E hᵀ)ᵀ` gives it contiguous.
+            None if self.embed.val().is_require_grad() => {
+                self.embed.val().matmul(h.transpose()).transpose()
+            }
+            None => h.matmul(self.embed.val().transpose()),
         };
-        let [_, vocab] = w.dims();
-        let logits = h.matmul(w);
+        let [_, vocab] = logits.dims();
         let logits = match &self.lm_head_bias {
             Some(b) => logits + b.val().unsqueeze(),
             None => logits,
