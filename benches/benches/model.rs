@@ -2,14 +2,15 @@
 //! reference (`shared/notes/pytorch-reference.md`: 1×32 forward, 8×32 forward+backward with
 //! the loss on the last 8 positions and every parameter requiring a gradient).
 
-// The allocator of the `kne` binary (see crates/kne-bench/src/main.rs).
+// The allocator and pool set-up of the `kne` binary (crates/kne-bench/src/main.rs): each
+// iteration runs on a pool thread, as the binary runs its commands.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor};
-use criterion::{Criterion, criterion_group, criterion_main};
-use kne_model::{Llama, paths};
+use criterion::{Criterion, criterion_group};
+use kne_model::{Llama, on_compute_pool, paths};
 
 /// Deterministic token rows spread over the vocabulary.
 fn token_rows(batch: usize, seq: usize, vocab: usize) -> Vec<Vec<u32>> {
@@ -44,10 +45,7 @@ fn forward(c: &mut Criterion) {
         .ids_tensor(&token_rows(1, 32, model.config.vocab_size))
         .unwrap();
     c.bench_function("forward 1x32", |b| {
-        b.iter(|| {
-            let logits = model.forward(ids.clone());
-            logits.into_data()
-        })
+        b.iter(|| on_compute_pool(|| model.forward(ids.clone()).into_data()))
     });
 }
 
@@ -56,10 +54,7 @@ fn forward_backward(c: &mut Criterion) {
     let rows = token_rows(8, 32, model.config.vocab_size);
     let ids = model.ids_tensor(&rows).unwrap();
     c.bench_function("forward+backward 8x32 (loss on last 8, all params)", |b| {
-        b.iter(|| {
-            let loss = loss_on_last(&model, ids.clone(), 8);
-            loss.backward()
-        })
+        b.iter(|| on_compute_pool(|| loss_on_last(&model, ids.clone(), 8).backward()))
     });
 }
 
@@ -71,7 +66,7 @@ fn generation(c: &mut Criterion) {
         stop_token: None,
     };
     c.bench_function("greedy 20 new tokens (5-token prompt)", |b| {
-        b.iter(|| model.generate_greedy(&prompt, config).unwrap())
+        b.iter(|| on_compute_pool(|| model.generate_greedy(&prompt, config).unwrap()))
     });
 }
 
@@ -82,7 +77,7 @@ fn sgemm(c: &mut Criterion) {
     let a = Tensor::<2>::ones([512, 576], &device).mul_scalar(0.5);
     let b = Tensor::<2>::ones([576, 1536], &device).mul_scalar(0.25);
     c.bench_function("sgemm 512x576 @ 576x1536", |bench| {
-        bench.iter(|| a.clone().matmul(b.clone()).into_data())
+        bench.iter(|| on_compute_pool(|| a.clone().matmul(b.clone()).into_data()))
     });
 }
 
@@ -91,4 +86,9 @@ criterion_group! {
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(20));
     targets = sgemm, forward, forward_backward, generation
 }
-criterion_main!(benches);
+fn main() {
+    kne_alloc::keep_freed_pages();
+    kne_model::init_compute_pool();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

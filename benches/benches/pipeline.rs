@@ -3,20 +3,21 @@
 //! KnowEdit case. Needs the model (`cargo xtask fetch-model`) and the data
 //! (`cargo xtask fetch-data`); `cargo xtask bench` fetches both.
 
-// The allocator of the `kne` binary (see crates/kne-bench/src/main.rs).
+// The allocator and pool set-up of the `kne` binary (crates/kne-bench/src/main.rs): each
+// iteration runs on a pool thread, as the binary runs its commands.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 
 use std::collections::BTreeMap;
 
 use burn::tensor::Device;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, Scores, SelectionScope};
 use kne_edit::{DeltaForm, EditRequest, Editor, KneConfig, KneEditor, TokenizedRequest};
 use kne_eval::data::{Dataset, default_data_dir, load_cases};
 use kne_eval::metrics::{EvalConfig, compute_pre_edit, evaluate_case};
 use kne_eval::model_scorer::ModelScorer;
-use kne_model::{LoadedModel, ModuleKind, Site, paths};
+use kne_model::{LoadedModel, ModuleKind, Site, on_compute_pool, paths};
 
 /// The first WikiData counterfact case: a real prompt/target pair with its probes.
 const CASE_INDEX: usize = 0;
@@ -66,7 +67,7 @@ fn attribution(c: &mut Criterion) {
     };
     let tracked = loaded.model.frozen_autodiff();
     c.bench_function("attribution 1 fact, layer 15 (7 sites), m=20", |b| {
-        b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap())
+        b.iter(|| on_compute_pool(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
     });
 }
 
@@ -94,7 +95,7 @@ fn attribution_all_sites(c: &mut Criterion) {
     group.warm_up_time(std::time::Duration::from_secs(1));
     group.measurement_time(std::time::Duration::from_secs(600));
     group.bench_function("1 fact, 210 sites, m=20", |b| {
-        b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap())
+        b.iter(|| on_compute_pool(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
     });
     group.finish();
 }
@@ -148,14 +149,14 @@ fn kne_edit(c: &mut Criterion) {
         };
         let mut editor = KneEditor::new(config.clone(), ensemble.clone()).unwrap();
         group.bench_function(format!("1 case, p=0.01, {steps} steps"), |b| {
-            b.iter(|| editor.edit(&loaded, &requests).unwrap())
+            b.iter(|| on_compute_pool(|| editor.edit(&loaded, &requests).unwrap()))
         });
         if steps == 10 {
             // The same edit with Eq. 10's dense ΔW in the hook: the ratio is what the
             // sparse `NeuronDelta` saves, measured in one run.
             editor.delta_form = DeltaForm::Dense;
             group.bench_function(format!("1 case, p=0.01, {steps} steps, dense ΔW"), |b| {
-                b.iter(|| editor.edit(&loaded, &requests).unwrap())
+                b.iter(|| on_compute_pool(|| editor.edit(&loaded, &requests).unwrap()))
             });
         }
     }
@@ -174,7 +175,7 @@ fn evaluation(c: &mut Criterion) {
         keep_generated_text: false,
     };
     c.bench_function("teacher-forced evaluation of 1 case", |b| {
-        b.iter(|| evaluate_case(&case, &pre, &mut scorer, &config).unwrap())
+        b.iter(|| on_compute_pool(|| evaluate_case(&case, &pre, &mut scorer, &config).unwrap()))
     });
 }
 
@@ -183,4 +184,9 @@ criterion_group! {
     config = Criterion::default().sample_size(10).measurement_time(std::time::Duration::from_secs(20));
     targets = attribution, attribution_all_sites, kne_edit, evaluation
 }
-criterion_main!(benches);
+fn main() {
+    kne_alloc::keep_freed_pages();
+    kne_model::init_compute_pool();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

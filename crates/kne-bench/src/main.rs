@@ -2,11 +2,10 @@
 
 mod cli;
 
-// mimalloc keeps freed activation buffers for reuse where glibc's malloc unmaps and
-// page-faults them back in on every pass: forward+backward ~1.34 s → ~1.1 s
-// (results/bench/PROFILE.md).
+// mimalloc, keeping freed pages: the activation buffers of one pass are reused by the
+// next instead of page-faulted back in (crates/kne-alloc, results/bench/PROFILE.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 
 use clap::{Parser, Subcommand};
 
@@ -39,7 +38,12 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    kne_alloc::keep_freed_pages();
+    kne_model::init_compute_pool();
+    let cli = Cli::parse();
+    // The whole command runs on a pool thread, which then computes its own share of every
+    // matrix product (kne-model `compute_pool`).
+    kne_model::on_compute_pool(move || match cli.command {
         Command::Logits(args) => cli::logits::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Eval(args) => cli::eval::run(args),
@@ -48,5 +52,5 @@ fn main() -> anyhow::Result<()> {
         Command::ApplyPatch(args) => cli::edit::run_apply(args),
         Command::Reproduce(args) => cli::reproduce::run_reproduce(args),
         Command::Report(args) => cli::reproduce::run_report(args),
-    }
+    })
 }

@@ -12,6 +12,7 @@
 //! # Ok::<(), kne_model::ModelError>(())
 //! ```
 
+pub mod compute_pool;
 pub mod config;
 pub mod error;
 pub mod generate;
@@ -26,6 +27,7 @@ pub mod site;
 pub mod site_linear;
 pub mod tokenizer;
 
+pub use compute_pool::{init_compute_pool, on_compute_pool};
 pub use config::{Gemma3Config, GptjConfig, LlamaConfig};
 pub use error::ModelError;
 pub use generate::{GreedyConfig, argmax_rows};
