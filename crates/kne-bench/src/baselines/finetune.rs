@@ -16,9 +16,9 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 use kne_edit::loss::TargetBatch;
 use kne_edit::{EditError, EditOutcome, EditRequest, EditStats, TokenizedRequest, WeightDelta};
-use kne_model::{Interventions, Llama, LoadedModel, Site};
+use kne_model::{Interventions, Llama, LoadedModel, ModuleKind, Site};
 
-use super::common::{dense_delta, set_param, to_vec, torch_adam};
+use super::common::{check_layers, dense_delta, positive, set_param, to_vec, torch_adam};
 
 /// EasyEdit's threshold: no step for a chunk below it, stop when the epoch mean is below it.
 pub const FT_EARLY_STOP: f32 = 1e-2;
@@ -45,6 +45,56 @@ pub struct FinetuneSpec {
     pub lr: f64,
     pub batch_size: usize,
     pub norm_constraint: Option<f32>,
+}
+
+/// The defaults FT and FT-L share (EasyEdit `hparams/FT/llama-7b.yaml`). Their configs list
+/// the shared fields one by one: serde's `flatten` does not work with `deny_unknown_fields`.
+pub mod defaults {
+    use kne_model::ModuleKind;
+
+    /// `rewrite_module_tmp: model.layers.{}.mlp.down_proj`.
+    pub fn module() -> ModuleKind {
+        ModuleKind::Down
+    }
+    /// `num_steps`.
+    pub fn num_steps() -> usize {
+        25
+    }
+    /// `lr`.
+    pub fn lr() -> f64 {
+        5e-4
+    }
+    /// `batch_size`.
+    pub fn batch_size() -> usize {
+        1
+    }
+}
+
+/// Checks the settings FT and FT-L share; `what` names the method in the message.
+pub fn validate_shared(
+    what: &str,
+    layers: &[usize],
+    num_steps: usize,
+    batch_size: usize,
+    lr: f64,
+) -> Result<(), EditError> {
+    if layers.is_empty() || num_steps == 0 || batch_size == 0 {
+        return Err(EditError::Config(format!(
+            "{what}: layers, num_steps and batch_size must be non-empty/positive"
+        )));
+    }
+    positive(&format!("{what}: lr"), lr)
+}
+
+/// The sites `module` of `layers`, checked against the model (`what` names the method).
+pub fn module_sites(
+    model: &Llama,
+    layers: &[usize],
+    module: ModuleKind,
+    what: &str,
+) -> Result<Vec<Site>, EditError> {
+    let layers = check_layers(model, layers, what)?;
+    Ok(layers.iter().map(|&l| Site::new(l, module)).collect())
 }
 
 #[derive(Module, Debug)]

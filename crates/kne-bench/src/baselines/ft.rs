@@ -4,11 +4,10 @@
 //! objective, the one its survey calls FT-M). See [`super::finetune`] for the loop.
 
 use kne_edit::{EditError, EditOutcome, EditRequest, Editor};
-use kne_model::{LoadedModel, ModuleKind, Site};
+use kne_model::{LoadedModel, ModuleKind};
 use serde::{Deserialize, Serialize};
 
-use super::common::{check_layers, positive};
-use super::finetune::{FinetuneSpec, Objective, finetune};
+use super::finetune::{FinetuneSpec, Objective, defaults, finetune, module_sites, validate_shared};
 
 /// FT's hyper-parameters (EasyEdit `hparams/FT/llama-7b.yaml`, `norm_constraint: false`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,55 +19,38 @@ pub struct FtConfig {
     pub layers: Vec<usize>,
     /// The module fine-tuned in each layer (default `down`, `rewrite_module_tmp:
     /// model.layers.{}.mlp.down_proj`).
-    #[serde(default = "default_module")]
+    #[serde(default = "defaults::module")]
     pub module: ModuleKind,
     /// Epochs over the batch (default 25, `num_steps`).
-    #[serde(default = "default_steps")]
+    #[serde(default = "defaults::num_steps")]
     pub num_steps: usize,
     /// Adam learning rate (default 5e-4, `lr`).
-    #[serde(default = "default_lr")]
+    #[serde(default = "defaults::lr")]
     pub lr: f64,
     /// Requests per optimiser step (default 1, `batch_size`).
-    #[serde(default = "default_batch")]
+    #[serde(default = "defaults::batch_size")]
     pub batch_size: usize,
 }
 
 fn default_layers() -> Vec<usize> {
     vec![22]
 }
-fn default_module() -> ModuleKind {
-    ModuleKind::Down
-}
-fn default_steps() -> usize {
-    25
-}
-fn default_lr() -> f64 {
-    5e-4
-}
-fn default_batch() -> usize {
-    1
-}
 
 impl Default for FtConfig {
     fn default() -> Self {
         Self {
             layers: default_layers(),
-            module: default_module(),
-            num_steps: default_steps(),
-            lr: default_lr(),
-            batch_size: default_batch(),
+            module: defaults::module(),
+            num_steps: defaults::num_steps(),
+            lr: defaults::lr(),
+            batch_size: defaults::batch_size(),
         }
     }
 }
 
 impl FtConfig {
     pub fn validate(&self) -> Result<(), EditError> {
-        if self.layers.is_empty() || self.num_steps == 0 || self.batch_size == 0 {
-            return Err(EditError::Config(
-                "ft: layers, num_steps and batch_size must be non-empty/positive".into(),
-            ));
-        }
-        positive("ft: lr", self.lr)
+        validate_shared("ft", &self.layers, self.num_steps, self.batch_size, self.lr)
     }
 }
 
@@ -95,16 +77,13 @@ impl Editor for FtEditor {
         model: &LoadedModel,
         requests: &[EditRequest],
     ) -> Result<EditOutcome, EditError> {
-        let layers = check_layers(&model.model, &self.config.layers, "ft")?;
+        let config = &self.config;
         let spec = FinetuneSpec {
-            sites: layers
-                .iter()
-                .map(|&l| Site::new(l, self.config.module))
-                .collect(),
+            sites: module_sites(&model.model, &config.layers, config.module, "ft")?,
             objective: Objective::TargetNew,
-            num_steps: self.config.num_steps,
-            lr: self.config.lr,
-            batch_size: self.config.batch_size,
+            num_steps: config.num_steps,
+            lr: config.lr,
+            batch_size: config.batch_size,
             norm_constraint: None,
         };
         finetune(model, requests, &spec)
