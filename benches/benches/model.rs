@@ -2,8 +2,8 @@
 //! reference (`shared/notes/pytorch-reference.md`: 1×32 forward, 8×32 forward+backward with
 //! the loss on the last 8 positions and every parameter requiring a gradient).
 
-// The allocator and pool set-up of the `kne` binary (crates/kne-bench/src/main.rs): each
-// iteration runs on a pool thread, as the binary runs its commands.
+// The allocator and pool set-up of the `kne` binary (crates/kne-bench/src/main.rs): the
+// iterations run on a pool thread, as the binary runs its commands.
 #[global_allocator]
 static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 
@@ -45,7 +45,7 @@ fn forward(c: &mut Criterion) {
         .ids_tensor(&token_rows(1, 32, model.config.vocab_size))
         .unwrap();
     c.bench_function("forward 1x32", |b| {
-        b.iter(|| on_compute_pool(|| model.forward(ids.clone()).into_data()))
+        on_compute_pool(|| b.iter(|| model.forward(ids.clone()).into_data()))
     });
 }
 
@@ -54,7 +54,7 @@ fn forward_backward(c: &mut Criterion) {
     let rows = token_rows(8, 32, model.config.vocab_size);
     let ids = model.ids_tensor(&rows).unwrap();
     c.bench_function("forward+backward 8x32 (loss on last 8, all params)", |b| {
-        b.iter(|| on_compute_pool(|| loss_on_last(&model, ids.clone(), 8).backward()))
+        on_compute_pool(|| b.iter(|| loss_on_last(&model, ids.clone(), 8).backward()))
     });
 }
 
@@ -66,7 +66,7 @@ fn generation(c: &mut Criterion) {
         stop_token: None,
     };
     c.bench_function("greedy 20 new tokens (5-token prompt)", |b| {
-        b.iter(|| on_compute_pool(|| model.generate_greedy(&prompt, config).unwrap()))
+        on_compute_pool(|| b.iter(|| model.generate_greedy(&prompt, config).unwrap()))
     });
 }
 
@@ -77,7 +77,7 @@ fn sgemm(c: &mut Criterion) {
     let a = Tensor::<2>::ones([512, 576], &device).mul_scalar(0.5);
     let b = Tensor::<2>::ones([576, 1536], &device).mul_scalar(0.25);
     c.bench_function("sgemm 512x576 @ 576x1536", |bench| {
-        bench.iter(|| on_compute_pool(|| a.clone().matmul(b.clone()).into_data()))
+        on_compute_pool(|| bench.iter(|| a.clone().matmul(b.clone()).into_data()))
     });
 }
 

@@ -3,8 +3,8 @@
 //! KnowEdit case. Needs the model (`cargo xtask fetch-model`) and the data
 //! (`cargo xtask fetch-data`); `cargo xtask bench` fetches both.
 
-// The allocator and pool set-up of the `kne` binary (crates/kne-bench/src/main.rs): each
-// iteration runs on a pool thread, as the binary runs its commands.
+// The allocator and pool set-up of the `kne` binary (crates/kne-bench/src/main.rs): the
+// iterations run on a pool thread, as the binary runs its commands.
 #[global_allocator]
 static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 
@@ -67,7 +67,7 @@ fn attribution(c: &mut Criterion) {
     };
     let tracked = loaded.model.frozen_autodiff();
     c.bench_function("attribution 1 fact, layer 15 (7 sites), m=20", |b| {
-        b.iter(|| on_compute_pool(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
+        on_compute_pool(|| b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
     });
 }
 
@@ -95,7 +95,7 @@ fn attribution_all_sites(c: &mut Criterion) {
     group.warm_up_time(std::time::Duration::from_secs(1));
     group.measurement_time(std::time::Duration::from_secs(600));
     group.bench_function("1 fact, 210 sites, m=20", |b| {
-        b.iter(|| on_compute_pool(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
+        on_compute_pool(|| b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
     });
     group.finish();
 }
@@ -149,14 +149,14 @@ fn kne_edit(c: &mut Criterion) {
         };
         let mut editor = KneEditor::new(config.clone(), ensemble.clone()).unwrap();
         group.bench_function(format!("1 case, p=0.01, {steps} steps"), |b| {
-            b.iter(|| on_compute_pool(|| editor.edit(&loaded, &requests).unwrap()))
+            on_compute_pool(|| b.iter(|| editor.edit(&loaded, &requests).unwrap()))
         });
         if steps == 10 {
             // The same edit with Eq. 10's dense ΔW in the hook: the ratio is what the
             // sparse `NeuronDelta` saves, measured in one run.
             editor.delta_form = DeltaForm::Dense;
             group.bench_function(format!("1 case, p=0.01, {steps} steps, dense ΔW"), |b| {
-                b.iter(|| on_compute_pool(|| editor.edit(&loaded, &requests).unwrap()))
+                on_compute_pool(|| b.iter(|| editor.edit(&loaded, &requests).unwrap()))
             });
         }
     }
@@ -175,7 +175,7 @@ fn evaluation(c: &mut Criterion) {
         keep_generated_text: false,
     };
     c.bench_function("teacher-forced evaluation of 1 case", |b| {
-        b.iter(|| on_compute_pool(|| evaluate_case(&case, &pre, &mut scorer, &config).unwrap()))
+        on_compute_pool(|| b.iter(|| evaluate_case(&case, &pre, &mut scorer, &config).unwrap()))
     });
 }
 
