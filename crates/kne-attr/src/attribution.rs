@@ -120,6 +120,17 @@ pub struct FactTokens {
     pub target_ids: Vec<u32>,
 }
 
+impl FactTokens {
+    /// The prompt followed by the target: the sequence one forward reads.
+    pub fn input_ids(&self) -> Vec<u32> {
+        self.prompt_ids
+            .iter()
+            .chain(&self.target_ids)
+            .copied()
+            .collect()
+    }
+}
+
 /// Attribution of one fact over the configured sites of `model` (which must be on an
 /// autodiff device, e.g. [`Llama::frozen_autodiff`]).
 pub fn attribute_fact(
@@ -142,12 +153,7 @@ pub fn attribute_fact(
         acc.entry(s.layer).or_insert_with(Vec::new).push(*s);
         acc
     });
-    let ids: Vec<u32> = fact
-        .prompt_ids
-        .iter()
-        .chain(&fact.target_ids)
-        .copied()
-        .collect();
+    let ids = fact.input_ids();
     let first = fact.prompt_ids.len() - 1;
     let span = fact.target_ids.len();
     let device = model.device();

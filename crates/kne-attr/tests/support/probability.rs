@@ -9,12 +9,7 @@ use kne_model::{Interventions, Llama, Site};
 
 /// Σ_j P(y_j | x, y_<j) on the plain model `m` with a weight delta at one site.
 pub fn total_probability(m: &Llama, fact: &FactTokens, site: Site, delta: Tensor<2>) -> f64 {
-    let ids: Vec<u32> = fact
-        .prompt_ids
-        .iter()
-        .chain(&fact.target_ids)
-        .copied()
-        .collect();
+    let ids = fact.input_ids();
     let hooks = Interventions::new().add_weight_delta(site, delta);
     let logits = m
         .forward_with(m.ids_tensor(&[&ids]).unwrap(), Some(&hooks))
