@@ -15,6 +15,7 @@
 pub mod compute_pool;
 pub mod config;
 pub mod error;
+pub mod gated_silu;
 pub mod generate;
 pub mod gguf;
 pub mod interventions;

@@ -6,6 +6,7 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{gelu_approximate, silu};
 
+use crate::gated_silu::gated_silu;
 use crate::interventions::{Captures, Interventions};
 use crate::site_linear::SiteLinear;
 use crate::{ModuleKind, Site};
@@ -28,6 +29,17 @@ impl Activation {
         match self {
             Self::Silu => silu(x),
             Self::GeluTanh => gelu_approximate(x),
+        }
+    }
+
+    /// `act(gate) ⊙ up`; SwiGLU's runs as one fused operation ([`gated_silu`]).
+    ///
+    /// # Shapes
+    /// - `gate`, `up`: the same shape → that shape
+    pub fn gated(self, gate: Tensor<3>, up: Tensor<3>) -> Tensor<3> {
+        match self {
+            Self::Silu => gated_silu(gate, up),
+            Self::GeluTanh => gelu_approximate(gate) * up,
         }
     }
 }
@@ -59,7 +71,8 @@ impl Mlp {
         let hidden = match &self.gate {
             Some(gate) => {
                 let gate = proj(gate, ModuleKind::Gate, x.clone());
-                self.activation.apply(gate) * proj(&self.up, ModuleKind::Up, x)
+                let up = proj(&self.up, ModuleKind::Up, x);
+                self.activation.gated(gate, up)
             }
             None => self.activation.apply(proj(&self.up, ModuleKind::Up, x)),
         };
