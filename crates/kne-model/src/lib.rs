@@ -15,6 +15,7 @@
 pub mod compute_pool;
 pub mod config;
 pub mod error;
+mod flex_buffers;
 pub mod gated_silu;
 pub mod generate;
 pub mod gguf;
@@ -23,6 +24,7 @@ pub mod kv_cache;
 pub mod llama;
 pub mod load;
 pub mod paths;
+pub mod rms_norm;
 pub mod rope;
 pub mod site;
 pub mod site_linear;

@@ -12,6 +12,7 @@ use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, TensorData};
 
 use super::kernel;
+use crate::flex_buffers::{dense, f32s, owned_f32};
 
 #[backend_extension(Flex, Autodiff)]
 pub trait GatedSiluBackend: Backend {
@@ -98,28 +99,6 @@ impl GatedSiluBackend for Flex {
 
 fn all_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
-}
-
-/// `t` itself when its elements are one dense run in storage, a contiguous copy otherwise.
-fn dense(t: FlexTensor) -> FlexTensor {
-    if t.layout().contiguous_offsets().is_some() {
-        t
-    } else {
-        t.to_contiguous()
-    }
-}
-
-/// # Panics
-/// If `t` is not `f32` or not dense ([`dense`] makes it so).
-fn f32s(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>().expect("a dense f32 tensor")
-}
-
-/// `t`'s elements in row-major order, taking over its buffer when no one else holds it.
-fn owned_f32(t: FlexTensor) -> Vec<f32> {
-    t.into_data()
-        .try_into_vec::<f32>()
-        .expect("an f32 tensor converts to Vec<f32>")
 }
 
 /// The autodiff node: saves `gate` and `up` (they are needed in backward anyway) and runs the

@@ -7,10 +7,11 @@
 pub mod extension;
 pub mod kernel;
 
-use burn::backend::{Dispatch, DispatchDevice};
+use burn::backend::Dispatch;
 use burn::tensor::Tensor;
 use burn::tensor::activation::silu;
 
+use crate::flex_buffers::is_flex;
 pub use extension::GatedSiluBackend;
 
 /// `silu(gate) ⊙ up`.
@@ -30,10 +31,7 @@ pub fn gated_silu<const D: usize>(gate: Tensor<D>, up: Tensor<D>) -> Tensor<D> {
 
 /// The fused path: both operands on Flex (with or without autodiff), of the same shape.
 fn runs_fused<const D: usize>(gate: &Tensor<D>, up: &Tensor<D>) -> bool {
-    let on_flex = |device: burn::tensor::Device| {
-        matches!(device.inner().as_dispatch(), DispatchDevice::Flex(_))
-    };
-    gate.shape() == up.shape() && on_flex(gate.device()) && on_flex(up.device())
+    gate.shape() == up.shape() && is_flex(gate.device()) && is_flex(up.device())
 }
 
 #[cfg(test)]

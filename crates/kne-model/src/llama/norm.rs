@@ -5,6 +5,8 @@ use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, RmsNorm};
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::rms_norm::rms_norm;
+
 #[derive(Module, Debug)]
 pub enum Norm {
     Rms(RmsNorm),
@@ -43,7 +45,7 @@ impl Norm {
     /// - `x`: `[..., width]` → same
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Self::Rms(n) => n.forward(x),
+            Self::Rms(n) => rms_norm(n, x),
             Self::Layer(n) => n.forward(x),
         }
     }
