@@ -16,6 +16,7 @@ pub mod compute_pool;
 pub mod config;
 pub mod error;
 mod flex_buffers;
+mod fused_node;
 pub mod gated_silu;
 pub mod generate;
 pub mod gguf;

@@ -2,10 +2,7 @@
 //! Flex CPU backend, and one autodiff node (burn's composition makes four, and recomputes the
 //! sigmoid in backward).
 
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
@@ -13,6 +10,7 @@ use burn::tensor::{DType, TensorData};
 
 use super::kernel;
 use crate::flex_buffers::{dense, f32s, owned_f32};
+use crate::fused_node::fused_pair;
 
 #[backend_extension(Flex, Autodiff)]
 pub trait GatedSiluBackend: Backend {
@@ -101,50 +99,10 @@ fn all_f32(tensors: &[&FlexTensor]) -> bool {
     tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
-/// The autodiff node: saves `gate` and `up` (they are needed in backward anyway) and runs the
-/// inner backend's fused backward.
+/// One autodiff node that keeps `gate` and `up` (backward needs both) and runs the inner
+/// backend's fused backward.
 impl<B: GatedSiluBackend, C: CheckpointStrategy> GatedSiluBackend for Autodiff<B, C> {
     fn gated_silu(gate: FloatTensor<Self>, up: FloatTensor<Self>) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct GatedSilu;
-
-        impl<B: GatedSiluBackend> Backward<B, 2> for GatedSilu {
-            type State = (FloatTensor<B>, FloatTensor<B>);
-
-            fn backward(
-                self,
-                ops: Ops<Self::State, 2>,
-                grads: &mut Gradients,
-                _checkpointer: &mut Checkpointer,
-            ) {
-                let (gate, up) = ops.state;
-                let grad = grads.consume::<B>(&ops.node);
-                let (grad_gate, grad_up) = B::gated_silu_backward(gate, up, grad);
-                let [gate_node, up_node] = ops.parents;
-                if let Some(node) = gate_node {
-                    grads.register::<B>(node.id, grad_gate);
-                }
-                if let Some(node) = up_node {
-                    grads.register::<B>(node.id, grad_up);
-                }
-            }
-        }
-
-        match GatedSilu
-            .prepare::<C>([gate.node(), up.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = (gate.primitive().clone(), up.primitive().clone());
-                prep.finish(
-                    state,
-                    B::gated_silu(gate.into_primitive(), up.into_primitive()),
-                )
-            }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::gated_silu(gate.into_primitive(), up.into_primitive()))
-            }
-        }
+        fused_pair::<B, C>("GatedSilu", gate, up, B::gated_silu, B::gated_silu_backward)
     }
 }

@@ -1,10 +1,7 @@
 //! RMSNorm as a burn backend extension: one pass forward and one backward on Flex, one
 //! autodiff node that keeps the input and `γ`.
 
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Flex, TensorMetadata, backend_extension};
@@ -12,6 +9,7 @@ use burn::tensor::TensorData;
 
 use super::kernel;
 use crate::flex_buffers::{dense, f32s, owned_f32};
+use crate::fused_node::fused_pair;
 
 /// The routing ([`super::rms_norm`]) sends only `f32` tensors here.
 #[backend_extension(Flex, Autodiff)]
@@ -70,53 +68,16 @@ impl RmsNormBackend for Flex {
     }
 }
 
+/// One autodiff node that keeps `x` and `γ` and runs the inner backend's fused backward.
 impl<B: RmsNormBackend, C: CheckpointStrategy> RmsNormBackend for Autodiff<B, C> {
     fn rms_norm(x: FloatTensor<Self>, gamma: FloatTensor<Self>, epsilon: f64) -> FloatTensor<Self> {
-        #[derive(Debug)]
-        struct RmsNorm {
-            epsilon: f64,
-        }
-
-        impl<B: RmsNormBackend> Backward<B, 2> for RmsNorm {
-            type State = (FloatTensor<B>, FloatTensor<B>);
-
-            fn backward(
-                self,
-                ops: Ops<Self::State, 2>,
-                grads: &mut Gradients,
-                _checkpointer: &mut Checkpointer,
-            ) {
-                let (x, gamma) = ops.state;
-                let grad = grads.consume::<B>(&ops.node);
-                let (grad_x, grad_gamma) = B::rms_norm_backward(x, gamma, self.epsilon, grad);
-                let [x_node, gamma_node] = ops.parents;
-                if let Some(node) = x_node {
-                    grads.register::<B>(node.id, grad_x);
-                }
-                if let Some(node) = gamma_node {
-                    grads.register::<B>(node.id, grad_gamma);
-                }
-            }
-        }
-
-        match (RmsNorm { epsilon })
-            .prepare::<C>([x.node(), gamma.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = (x.primitive().clone(), gamma.primitive().clone());
-                prep.finish(
-                    state,
-                    B::rms_norm(x.into_primitive(), gamma.into_primitive(), epsilon),
-                )
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::rms_norm(
-                x.into_primitive(),
-                gamma.into_primitive(),
-                epsilon,
-            )),
-        }
+        fused_pair::<B, C>(
+            "RmsNorm",
+            x,
+            gamma,
+            move |x, gamma| B::rms_norm(x, gamma, epsilon),
+            move |x, gamma, grad| B::rms_norm_backward(x, gamma, epsilon, grad),
+        )
     }
 
     /// The inner backend's gradients, as untracked tensors (no second-order graph).
