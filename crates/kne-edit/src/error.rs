@@ -23,3 +23,13 @@ pub enum EditError {
     #[error("{path}: {message}")]
     Patch { path: PathBuf, message: String },
 }
+
+/// Refuses an empty edit batch: every editor needs at least one request.
+pub fn require_requests<T>(requests: &[T]) -> Result<(), EditError> {
+    if requests.is_empty() {
+        return Err(EditError::Config(
+            "an edit batch needs at least one request".into(),
+        ));
+    }
+    Ok(())
+}

@@ -13,6 +13,6 @@ pub mod scatter;
 
 pub use delta::{AppliedDelta, SiteDelta, WeightDelta};
 pub use editor::{EditOutcome, EditStats, Editor};
-pub use error::EditError;
+pub use error::{EditError, require_requests};
 pub use kne::{DeltaForm, KneConfig, KneEditor};
 pub use request::{EditRequest, TokenizedRequest};

@@ -5,7 +5,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor, TensorData};
 use kne_model::{Captures, Interventions, Llama};
 
-use crate::{EditError, TokenizedRequest};
+use crate::{EditError, TokenizedRequest, require_requests};
 
 /// A right-padded batch of `prompt ++ target` rows and where their target tokens are read.
 ///
@@ -34,11 +34,7 @@ pub struct TargetBatch {
 
 impl TargetBatch {
     pub fn new(model: &Llama, requests: &[TokenizedRequest]) -> Result<Self, EditError> {
-        if requests.is_empty() {
-            return Err(EditError::Config(
-                "an edit batch needs at least one request".into(),
-            ));
-        }
+        require_requests(requests)?;
         let seq = requests
             .iter()
             .map(|r| r.prompt_ids.len() + r.target_ids.len())

@@ -29,6 +29,7 @@ use burn::tensor::Tensor;
 use kne_edit::loss::TargetBatch;
 use kne_edit::{
     EditError, EditOutcome, EditRequest, EditStats, Editor, TokenizedRequest, WeightDelta,
+    require_requests,
 };
 use kne_model::{Interventions, LoadedModel, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
@@ -294,11 +295,7 @@ impl Editor for AdaLoraEditor {
         requests: &[EditRequest],
     ) -> Result<EditOutcome, EditError> {
         let start = Instant::now();
-        if requests.is_empty() {
-            return Err(EditError::Config(
-                "an edit batch needs at least one request".into(),
-            ));
-        }
+        require_requests(requests)?;
         let cfg = self.config.clone();
         let r = cfg.init_r;
         let sites = self.sites(model)?;

@@ -8,6 +8,8 @@
 //! removed, then `". {}"`. Here the same, sampled with a seeded [`SplitMix64`] so a config
 //! always gives the same prefixes, decoded, newlines turned into spaces.
 
+use std::path::PathBuf;
+
 use burn::tensor::{Int, Tensor, TensorData};
 use kne_edit::EditError;
 use kne_model::LoadedModel;
@@ -68,6 +70,37 @@ fn sample_top_k(logits: &[f32], k: usize, rng: &mut SplitMix64) -> u32 {
     let max = top[0].1 as f64;
     let weights: Vec<f64> = top.iter().map(|&(_, x)| (x as f64 - max).exp()).collect();
     top[rng.categorical(&weights)].0 as u32
+}
+
+/// An editor's context prefixes, sampled once per model file and reused for every edit.
+#[derive(Debug, Clone, Default)]
+pub struct ContextPrefixes {
+    cached: Option<(PathBuf, Vec<Vec<String>>)>,
+}
+
+impl ContextPrefixes {
+    /// `[[""], [prefixes of the first (length, n)], …]`: the bare prompt's group, then one
+    /// group per non-empty entry of `length_params` ([`generate_contexts`], [`prefix_of`]).
+    pub fn groups(
+        &mut self,
+        model: &LoadedModel,
+        length_params: &[[usize; 2]],
+        seed: u64,
+    ) -> Result<Vec<Vec<String>>, EditError> {
+        if let Some((path, groups)) = &self.cached
+            && *path == model.path
+        {
+            return Ok(groups.clone());
+        }
+        let mut groups = vec![vec![prefix_of(None)]];
+        for sampled in generate_contexts(model, length_params, seed)? {
+            if !sampled.is_empty() {
+                groups.push(sampled.iter().map(|t| prefix_of(Some(t))).collect());
+            }
+        }
+        self.cached = Some((model.path.clone(), groups.clone()));
+        Ok(groups)
+    }
 }
 
 /// The prefix a template puts before the prompt: `""` for the bare prompt (`"{}"`), else

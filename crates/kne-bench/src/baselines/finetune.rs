@@ -15,7 +15,9 @@ use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
 use kne_edit::loss::TargetBatch;
-use kne_edit::{EditError, EditOutcome, EditRequest, EditStats, TokenizedRequest, WeightDelta};
+use kne_edit::{
+    EditError, EditOutcome, EditRequest, EditStats, TokenizedRequest, WeightDelta, require_requests,
+};
 use kne_model::{Interventions, Llama, LoadedModel, ModuleKind, Site};
 
 use super::common::{check_layers, dense_delta, positive, set_param, to_vec, torch_adam};
@@ -148,11 +150,7 @@ pub fn finetune(
     spec: &FinetuneSpec,
 ) -> Result<EditOutcome, EditError> {
     let start = Instant::now();
-    if requests.is_empty() {
-        return Err(EditError::Config(
-            "an edit batch needs at least one request".into(),
-        ));
-    }
+    require_requests(requests)?;
     let tokenized = TokenizedRequest::all(&model.tokenizer, requests)?;
     let tracked = model.model.frozen_autodiff();
     let device = tracked.device();

@@ -18,15 +18,16 @@
 //! `C⁻¹k rᵀ / (λ + kᵀC⁻¹k)`: ROME's closed form shrunk by `kᵀC⁻¹k / (λ + kᵀC⁻¹k)`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use kne_edit::{EditError, EditOutcome, EditRequest, EditStats, Editor, WeightDelta};
+use kne_edit::{
+    EditError, EditOutcome, EditRequest, EditStats, Editor, WeightDelta, require_requests,
+};
 use kne_model::{LoadedModel, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_layers, dense_delta, non_negative, positive};
-use super::context::{generate_contexts, prefix_of};
+use super::context::ContextPrefixes;
 use super::kv::{
     ValueAt, ValueConfig, ValueRows, delta_hooks, key_rows, mean_f64, optimize_value, probe,
 };
@@ -205,7 +206,7 @@ impl MemitConfig {
 #[derive(Debug, Clone)]
 pub struct MemitEditor {
     pub config: MemitConfig,
-    prefixes: Option<(PathBuf, Vec<Vec<String>>)>,
+    prefixes: ContextPrefixes,
 }
 
 impl MemitEditor {
@@ -213,30 +214,15 @@ impl MemitEditor {
         config.validate()?;
         Ok(Self {
             config,
-            prefixes: None,
+            prefixes: ContextPrefixes::default(),
         })
     }
 
     /// Context groups: `[[""], [sampled prefixes…]]` (the second group absent when no
     /// prefixes are sampled).
     pub fn prefix_groups(&mut self, model: &LoadedModel) -> Result<Vec<Vec<String>>, EditError> {
-        if let Some((path, p)) = &self.prefixes
-            && *path == model.path
-        {
-            return Ok(p.clone());
-        }
-        let mut groups = vec![vec![prefix_of(None)]];
-        for g in generate_contexts(
-            model,
-            &self.config.context_template_length_params,
-            self.config.seed,
-        )? {
-            if !g.is_empty() {
-                groups.push(g.iter().map(|t| prefix_of(Some(t))).collect());
-            }
-        }
-        self.prefixes = Some((model.path.clone(), groups.clone()));
-        Ok(groups)
+        let params = &self.config.context_template_length_params;
+        self.prefixes.groups(model, params, self.config.seed)
     }
 }
 
@@ -251,11 +237,7 @@ impl Editor for MemitEditor {
         requests: &[EditRequest],
     ) -> Result<EditOutcome, EditError> {
         let start = Instant::now();
-        if requests.is_empty() {
-            return Err(EditError::Config(
-                "an edit batch needs at least one request".into(),
-            ));
-        }
+        require_requests(requests)?;
         let plain = &model.model;
         let layers = check_layers(plain, &self.config.layers, "memit")?;
         let z_layer = *layers.last().expect("non-empty");

@@ -19,15 +19,16 @@
 //! `apply_rome_to_model` takes only the first request of a batch).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use kne_edit::{EditError, EditOutcome, EditRequest, EditStats, Editor, WeightDelta};
+use kne_edit::{
+    EditError, EditOutcome, EditRequest, EditStats, Editor, WeightDelta, require_requests,
+};
 use kne_model::{LoadedModel, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
 use super::common::{check_layers, dense_delta, non_negative, positive};
-use super::context::{generate_contexts, prefix_of};
+use super::context::ContextPrefixes;
 use super::kv::{
     ValueAt, ValueConfig, ValueRows, delta_hooks, key_rows, mean_f64, optimize_value, probe,
 };
@@ -195,7 +196,7 @@ pub struct RomeTrace {
 #[derive(Debug, Clone)]
 pub struct RomeEditor {
     pub config: RomeConfig,
-    prefixes: Option<(PathBuf, Vec<String>)>,
+    prefixes: ContextPrefixes,
     /// The updates of the last `edit` call, in request order.
     pub traces: Vec<RomeTrace>,
 }
@@ -205,27 +206,16 @@ impl RomeEditor {
         config.validate()?;
         Ok(Self {
             config,
-            prefixes: None,
+            prefixes: ContextPrefixes::default(),
             traces: Vec::new(),
         })
     }
 
     /// `""` (the bare prompt) then the sampled prefixes.
     pub fn prefixes(&mut self, model: &LoadedModel) -> Result<Vec<String>, EditError> {
-        if let Some((path, p)) = &self.prefixes
-            && *path == model.path
-        {
-            return Ok(p.clone());
-        }
-        let groups = generate_contexts(
-            model,
-            &self.config.context_template_length_params,
-            self.config.seed,
-        )?;
-        let mut p = vec![prefix_of(None)];
-        p.extend(groups.iter().flatten().map(|t| prefix_of(Some(t))));
-        self.prefixes = Some((model.path.clone(), p.clone()));
-        Ok(p)
+        let params = &self.config.context_template_length_params;
+        let groups = self.prefixes.groups(model, params, self.config.seed)?;
+        Ok(groups.into_iter().flatten().collect())
     }
 }
 
@@ -240,11 +230,7 @@ impl Editor for RomeEditor {
         requests: &[EditRequest],
     ) -> Result<EditOutcome, EditError> {
         let start = Instant::now();
-        if requests.is_empty() {
-            return Err(EditError::Config(
-                "an edit batch needs at least one request".into(),
-            ));
-        }
+        require_requests(requests)?;
         let layer = check_layers(&model.model, &[self.config.layer], "rome")?[0];
         let site = Site::new(layer, ModuleKind::Down);
         let [d_in, d_out] = model.model.site(site)?.dims();
