@@ -1,15 +1,15 @@
 //! SwiGLU's gate, `silu(gate) ⊙ up`, as one operation.
 //!
-//! On the Flex CPU backend it runs fused kernels ([`kernel`]) and, under autodiff, a backward
-//! pass of its own ([`extension`]); on any other backend it is burn's `silu(gate) * up`.
+//! On the Flex CPU backend (`f32`) it runs fused kernels ([`kernel`]) and, under autodiff, a
+//! backward pass of its own ([`extension`]); elsewhere it is burn's `silu(gate) * up`.
 //! Numerically the two agree to a few ulp (the sigmoid's `exp` is a polynomial here).
 
 pub mod extension;
 pub mod kernel;
 
 use burn::backend::Dispatch;
-use burn::tensor::Tensor;
 use burn::tensor::activation::silu;
+use burn::tensor::{DType, Tensor};
 
 use crate::flex_buffers::is_flex;
 pub use extension::GatedSiluBackend;
@@ -29,9 +29,14 @@ pub fn gated_silu<const D: usize>(gate: Tensor<D>, up: Tensor<D>) -> Tensor<D> {
     }
 }
 
-/// The fused path: both operands on Flex (with or without autodiff), of the same shape.
+/// The fused path: both operands on Flex (with or without autodiff), both `f32`, of the
+/// same shape.
 fn runs_fused<const D: usize>(gate: &Tensor<D>, up: &Tensor<D>) -> bool {
-    gate.shape() == up.shape() && is_flex(gate.device()) && is_flex(up.device())
+    gate.dtype() == DType::F32
+        && up.dtype() == DType::F32
+        && gate.shape() == up.shape()
+        && is_flex(gate.device())
+        && is_flex(up.device())
 }
 
 #[cfg(test)]

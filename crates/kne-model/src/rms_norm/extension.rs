@@ -59,7 +59,7 @@ impl RmsNormBackend for Flex {
             gamma_values,
             epsilon as f32,
             &mut grad_x,
-            Some(&mut grad_gamma),
+            &mut grad_gamma,
         );
         (
             FlexTensor::from_data(TensorData::new(grad_x, shape)),

@@ -68,8 +68,8 @@ pub fn forward(x_then_y: &mut [f32], gamma: &[f32], epsilon: f32) {
 }
 
 /// The gradients of [`forward`] given the output's gradient. With `x̂ = x / rms(x)` and
-/// `g = ∂y ⊙ γ`: `∂x = (g − x̂ · mean(g ⊙ x̂)) / rms(x)`, written over `grad`; and, when
-/// `grad_gamma` is given, `∂γ = Σ_rows ∂y ⊙ x̂` is added into it.
+/// `g = ∂y ⊙ γ`: `∂x = (g − x̂ · mean(g ⊙ x̂)) / rms(x)`, written over `grad`; and
+/// `∂γ = Σ_rows ∂y ⊙ x̂`, added into `grad_gamma`.
 ///
 /// # Shapes
 /// - `x`, `grad_then_grad_x`: `[rows · width]`, `gamma`, `grad_gamma`: `[width]`
@@ -81,27 +81,27 @@ pub fn backward(
     gamma: &[f32],
     epsilon: f32,
     grad_then_grad_x: &mut [f32],
-    grad_gamma: Option<&mut [f32]>,
+    grad_gamma: &mut [f32],
 ) {
     let width = gamma.len();
     assert!(
-        width > 0 && x.len().is_multiple_of(width) && grad_then_grad_x.len() == x.len(),
+        width > 0
+            && x.len().is_multiple_of(width)
+            && grad_then_grad_x.len() == x.len()
+            && grad_gamma.len() == width,
         "rms_norm backward: x, grad and gamma do not match"
     );
-    let want_gamma = grad_gamma.is_some();
     // One block of rows: the input's gradient in place, the block's share of γ's gradient.
     let block_backward = |x: &[f32], grad: &mut [f32]| -> Vec<f32> {
-        let mut partial = vec![0.0f32; if want_gamma { width } else { 0 }];
+        let mut partial = vec![0.0f32; width];
         let mut scaled = vec![0.0f32; width];
         for (x, dy) in x.chunks_exact(width).zip(grad.chunks_exact_mut(width)) {
             let rms = rms(x, epsilon);
             for ((s, &d), &g) in scaled.iter_mut().zip(dy.iter()).zip(gamma) {
                 *s = d * g;
             }
-            if want_gamma {
-                for ((p, &d), &x) in partial.iter_mut().zip(dy.iter()).zip(x) {
-                    *p += d * (x / rms);
-                }
+            for ((p, &d), &x) in partial.iter_mut().zip(dy.iter()).zip(x) {
+                *p += d * (x / rms);
             }
             let mean = dot(&scaled, x) / rms / width as f32;
             for ((dx, &s), &x) in dy.iter_mut().zip(&scaled).zip(x) {
@@ -119,10 +119,8 @@ pub fn backward(
             .map(|(x, grad)| block_backward(x, grad))
             .reduce(Vec::new, add_into)
     };
-    if let Some(grad_gamma) = grad_gamma {
-        for (g, p) in grad_gamma.iter_mut().zip(&partial) {
-            *g += p;
-        }
+    for (g, p) in grad_gamma.iter_mut().zip(&partial) {
+        *g += p;
     }
 }
 
@@ -183,7 +181,7 @@ mod tests {
             forward(&mut y, &gamma, eps);
             let mut dx = dy.clone();
             let mut dg = vec![0.0f32; width];
-            backward(&x, &gamma, eps, &mut dx, Some(&mut dg));
+            backward(&x, &gamma, eps, &mut dx, &mut dg);
             let close = |got: f32, want: f64, scale: f64| (got as f64 - want).abs() <= 2e-5 * scale.max(1.0);
             for i in 0..x.len() {
                 prop_assert!(close(y[i], y_ref[i], y_ref[i].abs()), "y[{i}]");
@@ -196,7 +194,7 @@ mod tests {
     }
 
     #[test]
-    fn gamma_gradient_is_added_not_overwritten_and_optional() {
+    fn gamma_gradient_is_added_not_overwritten() {
         let (x, gamma, dy) = (
             [1.0f32, 2.0, 3.0, 4.0],
             [1.0f32, 1.0],
@@ -204,10 +202,7 @@ mod tests {
         );
         let mut dg = [10.0f32, 20.0];
         let mut dx = dy;
-        backward(&x, &gamma, 0.0, &mut dx, Some(&mut dg));
-        let mut dx_only = dy;
-        backward(&x, &gamma, 0.0, &mut dx_only, None);
-        assert_eq!(dx, dx_only);
+        backward(&x, &gamma, 0.0, &mut dx, &mut dg);
         // rms of [1, 2] is sqrt(2.5), of [3, 4] sqrt(12.5): ∂γ₀ = 1/sqrt(2.5), ∂γ₁ = 4/sqrt(12.5).
         assert!((dg[0] - (10.0 + 1.0 / 2.5f32.sqrt())).abs() < 1e-5);
         assert!((dg[1] - (20.0 + 4.0 / 12.5f32.sqrt())).abs() < 1e-5);
