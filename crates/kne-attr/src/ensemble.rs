@@ -66,6 +66,30 @@ impl Ensemble {
             .collect()
     }
 
+    /// How many neurons this ensemble shares with `other` (same site, same id).
+    pub fn shared_neurons(&self, other: &Ensemble) -> usize {
+        self.sites
+            .iter()
+            .filter_map(|(site, a)| other.sites.get(site).map(|b| (a, b)))
+            .map(|(a, b)| {
+                let b: std::collections::BTreeSet<u32> = b.neurons.iter().copied().collect();
+                a.neurons.iter().filter(|n| b.contains(n)).count()
+            })
+            .sum()
+    }
+
+    /// Jaccard overlap `|A ∩ B| / |A ∪ B|` of two ensembles' neurons (1 = the same
+    /// ensemble, 0 = disjoint; 1 when both are empty).
+    pub fn jaccard(&self, other: &Ensemble) -> f64 {
+        let shared = self.shared_neurons(other);
+        let union = self.neuron_count() + other.neuron_count() - shared;
+        if union == 0 {
+            1.0
+        } else {
+            shared as f64 / union as f64
+        }
+    }
+
     /// Checks the ensemble fits `model`: every site exists and has the neuron count and
     /// neuron length recorded for it (an ensemble made on another model does not).
     ///
@@ -145,4 +169,45 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, AttrError
         path: path.to_path_buf(),
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kne_model::ModuleKind;
+
+    fn ensemble(sites: &[(usize, ModuleKind, &[u32])]) -> Ensemble {
+        Ensemble {
+            axis: NeuronAxis::Out,
+            p: 0.01,
+            scope: SelectionScope::Global,
+            localization_facts: 1,
+            model_parameters: 1000,
+            sites: sites
+                .iter()
+                .map(|(layer, module, neurons)| {
+                    (
+                        Site::new(*layer, *module),
+                        SiteNeurons {
+                            neurons: neurons.to_vec(),
+                            site_neurons: 100,
+                            neuron_len: 10,
+                            threshold: 0.0,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn overlap_counts_the_same_neuron_of_the_same_site() {
+        let a = ensemble(&[(1, ModuleKind::Down, &[1, 2, 3]), (2, ModuleKind::Q, &[5])]);
+        let b = ensemble(&[(1, ModuleKind::Down, &[2, 3, 4]), (2, ModuleKind::K, &[5])]);
+        // Shared: down 2 and 3 (q 5 and k 5 are different sites).
+        assert_eq!(a.shared_neurons(&b), 2);
+        assert_eq!(a.jaccard(&b), 2.0 / 6.0);
+        assert_eq!(a.jaccard(&a), 1.0);
+        assert_eq!(ensemble(&[]).jaccard(&ensemble(&[])), 1.0);
+    }
 }

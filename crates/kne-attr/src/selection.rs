@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kne_model::Llama;
+use kne_model::{Llama, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
 use crate::ensemble::SiteNeurons;
@@ -15,6 +15,10 @@ pub enum SelectionScope {
     /// One threshold over all neurons of all sites and layers (the paper, Eq. 6).
     #[default]
     Global,
+    /// One threshold per module type (q, k, …, down), over all its layers: METHODS A9's
+    /// reading when several module types are edited, since scores of sites of different
+    /// shapes need not be comparable.
+    PerModule,
     /// One threshold per site (each site keeps its own top fraction).
     PerSite,
 }
@@ -38,6 +42,37 @@ pub fn top_fraction_threshold(values: &[f64], p: f64) -> Result<f64, AttrError> 
     Ok(*kth)
 }
 
+/// The threshold of each site's neurons under `scope`: one over all sites, one per module
+/// type, or one per site.
+fn thresholds(
+    scores: &Scores,
+    p: f64,
+    scope: SelectionScope,
+) -> Result<impl Fn(&Site) -> Result<f64, AttrError> + '_, AttrError> {
+    let mut by_group: BTreeMap<Option<ModuleKind>, f64> = BTreeMap::new();
+    match scope {
+        SelectionScope::Global => {
+            let all: Vec<f64> = scores.sites.values().flatten().copied().collect();
+            by_group.insert(None, top_fraction_threshold(&all, p)?);
+        }
+        SelectionScope::PerModule => {
+            let mut values: BTreeMap<ModuleKind, Vec<f64>> = BTreeMap::new();
+            for (site, v) in &scores.sites {
+                values.entry(site.module).or_default().extend(v);
+            }
+            for (module, v) in values {
+                by_group.insert(Some(module), top_fraction_threshold(&v, p)?);
+            }
+        }
+        SelectionScope::PerSite => {}
+    }
+    Ok(move |site: &Site| match scope {
+        SelectionScope::Global => Ok(by_group[&None]),
+        SelectionScope::PerModule => Ok(by_group[&Some(site.module)]),
+        SelectionScope::PerSite => top_fraction_threshold(&scores.sites[site], p),
+    })
+}
+
 /// Builds the ensemble of `scores` at fraction `p` (in (0, 1)).
 pub fn select(
     scores: &Scores,
@@ -59,19 +94,10 @@ pub fn select(
             });
         }
     }
-    let global = match scope {
-        SelectionScope::Global => {
-            let all: Vec<f64> = scores.sites.values().flatten().copied().collect();
-            Some(top_fraction_threshold(&all, p)?)
-        }
-        SelectionScope::PerSite => None,
-    };
+    let thresholds = thresholds(scores, p, scope)?;
     let mut sites = BTreeMap::new();
     for (site, values) in &scores.sites {
-        let threshold = match global {
-            Some(t) => t,
-            None => top_fraction_threshold(values, p)?,
-        };
+        let threshold = thresholds(site)?;
         let dims = model.site(*site)?.dims();
         let neurons: Vec<u32> = values
             .iter()
