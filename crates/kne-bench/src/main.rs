@@ -31,7 +31,10 @@ enum Command {
     Edit(cli::edit::EditArgs),
     /// Apply a patch and show a greedy continuation before and after.
     ApplyPatch(cli::edit::ApplyPatchArgs),
-    /// Run an experiment file (a table or figure of the paper): rows, summaries, plots.
+    /// Neurons two ensembles share (count, share of each, Jaccard).
+    Overlap(cli::overlap::OverlapArgs),
+    /// Run an experiment file (a table or figure of the paper) into a fresh run folder:
+    /// rows, summaries, plots, and the comparison with the committed results.
     Reproduce(cli::reproduce::ReproduceArgs),
     /// Write an experiment's reports (and results/claims.md) from its rows, all shards.
     Report(cli::reproduce::ReportArgs),
@@ -50,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Attr(args) => cli::attr::run(args),
         Command::Edit(args) => cli::edit::run(args),
         Command::ApplyPatch(args) => cli::edit::run_apply(args),
+        Command::Overlap(args) => cli::overlap::run(args),
         Command::Reproduce(args) => cli::reproduce::run_reproduce(args),
         Command::Report(args) => cli::reproduce::run_report(args),
     })

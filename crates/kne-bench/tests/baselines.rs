@@ -211,7 +211,11 @@ fn ft_writes_the_facts() {
 fn ft_l_changes_only_its_layer_within_the_clamp() {
     with_model(|loaded| {
         let configs = test_configs();
-        let eps = configs.ft_l.norm_constraint;
+        let eps = configs
+            .ft_l
+            .norm_constraint
+            .epsilon()
+            .expect("the tuned preset clamps");
         let mut editor = build_editor("ft-l", &configs, &paths::workspace_root()).unwrap();
         let (es, outcome) = run_editor(loaded, editor.as_mut(), &down([20]));
         let max = outcome

@@ -62,7 +62,13 @@ fn runs_resumes_shards_and_repeats_exactly() {
     let es = stats[0].mean.unwrap();
     assert!(es > 50.0, "KNE edit success {es}");
     let md = std::fs::read_to_string(first.join("tiny/summary.md")).unwrap();
-    assert!(md.contains("(99.02)"), "{md}");
+    assert!(md.contains("*paper* 99.02"), "{md}");
+    // The caption states where the ensemble came from: the train file, not evaluated cases.
+    assert!(
+        md.contains("first 1 records of `wiki_counterfact/train_cf.json`"),
+        "{md}"
+    );
+    assert!(md.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{md}");
     let csv = std::fs::read_to_string(first.join("tiny/summary.csv")).unwrap();
     assert!(csv.contains("wiki_cf,kne,kne,es,"), "{csv}");
 
@@ -101,6 +107,23 @@ fn runs_resumes_shards_and_repeats_exactly() {
             "{name} differs: {diff:?}"
         );
     }
+    // The second run, compared with the first as its reference: every metric reproduced,
+    // made with the same settings.
+    let comparison = kne_bench::harness::compare::compare(
+        &parsed,
+        &second.join("tiny"),
+        &first.join("tiny"),
+        false,
+    )
+    .unwrap();
+    assert!(comparison.differs.is_empty(), "{}", comparison.markdown);
+    assert!(
+        comparison.other_settings.is_empty(),
+        "{}",
+        comparison.markdown
+    );
+    assert!(comparison.reproduced >= 3, "{}", comparison.markdown);
+    assert!(second.join("tiny/comparison.md").exists());
 }
 
 /// `Experiment::load`'s error for the tiny experiment with `from` replaced by `to`.
@@ -153,6 +176,41 @@ fn a_bad_experiment_file_names_the_field() {
     );
     assert!(
         err.contains("bad.toml") && err.contains("field `sweep.values`") && err.contains("`mlp`"),
+        "{err}"
+    );
+    // Any [kne] setting can be swept by its dotted path; one that names nothing is refused.
+    let sweep = |parameter: &str, values: &str| {
+        format!("[sweep]\nparameter = \"{parameter}\"\nvalues = {values}\n\n[paper")
+    };
+    let err = load_error(dir, "[paper", &sweep("edit.learning_rte", "[0.1]"));
+    assert!(
+        err.contains("bad.toml") && err.contains("`kne.edit.learning_rte` names no setting"),
+        "{err}"
+    );
+    let err = load_error(
+        dir,
+        "[paper",
+        &sweep("settings", "[{ scope = \"everywhere\" }]"),
+    );
+    assert!(
+        err.contains("bad.toml") && err.contains("everywhere"),
+        "{err}"
+    );
+    let path = dir.join("scope.toml");
+    let text =
+        tiny_experiment(3).replace("[paper", &sweep("scope", "[\"per_module\", \"global\"]"));
+    std::fs::write(&path, text).unwrap();
+    let labels: Vec<String> =
+        kne_bench::harness::plan::cells(&Experiment::load(&path).unwrap(), false)
+            .unwrap()
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+    assert_eq!(labels, ["scope=per_module", "scope=global"]);
+    // An unknown localization source is refused by name.
+    let err = load_error(dir, "p = 0.02", "p = 0.02\nlocalize_from = \"sometimes\"");
+    assert!(
+        err.contains("bad.toml") && err.contains("sometimes"),
         "{err}"
     );
 }

@@ -34,18 +34,38 @@ pub struct FtLConfig {
     /// Requests per optimiser step (default 1, `batch_size`).
     #[serde(default = "defaults::batch_size")]
     pub batch_size: usize,
-    /// `ε` of the L∞ clamp on the change (default 5e-3; the 5e-4 of EasyEdit's and ROME's
-    /// constrained FT config for GPT-2 XL, `gpt2-xl_constr.json`, does not move SmolLM2:
-    /// BASELINES.md).
+    /// `ε` of the L∞ clamp on the change, or `false` for none (EasyEdit's llama-7b file,
+    /// the `easyedit` preset). Default 5e-3: the 5e-4 of EasyEdit's and ROME's constrained
+    /// FT config for GPT-2 XL, `gpt2-xl_constr.json`, does not move SmolLM2 (BASELINES.md).
     #[serde(default = "default_eps")]
-    pub norm_constraint: f32,
+    pub norm_constraint: NormConstraint,
+}
+
+/// FT-L's `norm_constraint` as EasyEdit spells it: a number `ε`, or `false` for none.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NormConstraint {
+    /// Clamp every entry of the change to `[-ε, ε]`.
+    Epsilon(f32),
+    /// `false`: unconstrained (`true` is refused: it says nothing about ε).
+    Enabled(bool),
+}
+
+impl NormConstraint {
+    /// ε, or `None` when unconstrained.
+    pub fn epsilon(self) -> Option<f32> {
+        match self {
+            NormConstraint::Epsilon(eps) => Some(eps),
+            NormConstraint::Enabled(_) => None,
+        }
+    }
 }
 
 fn default_layers() -> Vec<usize> {
     vec![20]
 }
-fn default_eps() -> f32 {
-    5e-3
+fn default_eps() -> NormConstraint {
+    NormConstraint::Epsilon(5e-3)
 }
 
 impl Default for FtLConfig {
@@ -70,7 +90,13 @@ impl FtLConfig {
             self.batch_size,
             self.lr,
         )?;
-        positive("ft-l: norm_constraint", self.norm_constraint as f64)
+        match self.norm_constraint {
+            NormConstraint::Epsilon(eps) => positive("ft-l: norm_constraint", eps as f64),
+            NormConstraint::Enabled(false) => Ok(()),
+            NormConstraint::Enabled(true) => Err(EditError::Config(
+                "ft-l: norm_constraint = true names no ε; give a number or false".into(),
+            )),
+        }
     }
 }
 
@@ -104,7 +130,7 @@ impl Editor for FtLEditor {
             num_steps: config.num_steps,
             lr: config.lr,
             batch_size: config.batch_size,
-            norm_constraint: Some(config.norm_constraint),
+            norm_constraint: config.norm_constraint.epsilon(),
         };
         finetune(model, requests, &spec)
     }

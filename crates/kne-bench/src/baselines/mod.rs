@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 pub use adalora::{AdaLoraConfig, AdaLoraEditor};
 pub use ft::{FtConfig, FtEditor};
-pub use ft_l::{FtLConfig, FtLEditor};
+pub use ft_l::{FtLConfig, FtLEditor, NormConstraint};
 pub use memit::{MemitConfig, MemitEditor};
 pub use rome::{RomeConfig, RomeEditor, RomeTrace};
 pub use stats::{LayerStats, Mom2Config, second_moments};

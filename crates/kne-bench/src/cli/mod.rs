@@ -6,4 +6,5 @@ pub mod eval;
 pub mod generate;
 pub mod logits;
 pub mod model_args;
+pub mod overlap;
 pub mod reproduce;

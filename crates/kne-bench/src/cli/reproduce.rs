@@ -1,10 +1,10 @@
 //! `kne reproduce` and `kne report`: run an experiment file, write its reports.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use kne_bench::harness::{Experiment, RunOptions, report, run};
+use kne_bench::harness::{Experiment, RunOptions, compare, report, run};
 use kne_model::paths;
 
 #[derive(Args, Debug)]
@@ -19,9 +19,14 @@ pub struct ReproduceArgs {
     /// KnowEdit folder (default: data/knowedit, or `$KNE_DATA`).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Results root; the experiment writes `<out>/<name>/`.
+    /// The run's folder; the experiment writes `<run>/<name>/`. Default: a new folder
+    /// `runs/<UTC time>/`, so every run recomputes every cell. Name an existing folder to
+    /// resume it (finished cases are skipped) or to run shards into one place.
+    #[arg(long, alias = "out")]
+    run: Option<PathBuf>,
+    /// Committed results the run is compared with, cell by cell, at the end.
     #[arg(long, default_value = "results")]
-    out: PathBuf,
+    reference: PathBuf,
     /// Every case (and the full localization size) instead of the quick defaults.
     #[arg(long)]
     full: bool,
@@ -34,10 +39,14 @@ pub struct ReproduceArgs {
 pub struct ReportArgs {
     #[arg(long)]
     experiment: PathBuf,
+    /// The folder whose rows are reported (`<out>/<name>/`): `results` or a run folder.
     #[arg(long, default_value = "results")]
     out: PathBuf,
     #[arg(long)]
     full: bool,
+    /// Also compare with the results in this folder (`<reference>/<name>/`).
+    #[arg(long)]
+    reference: Option<PathBuf>,
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize)> {
@@ -54,32 +63,93 @@ fn parse_shard(text: &str) -> Result<(usize, usize)> {
     Ok((i, n))
 }
 
+/// `runs/<UTC time>` under the workspace: a folder no earlier run wrote.
+pub fn fresh_run_dir(root: &Path) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let base = root.join("runs").join(stamp.to_string());
+    let mut dir = base.clone();
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = PathBuf::from(format!("{}-{n}", base.display()));
+    }
+    dir
+}
+
 pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    let root = paths::workspace_root();
+    let run_dir = match (&args.run, shard) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(_)) => {
+            bail!("--shard needs --run DIR: every shard must write into the same run folder")
+        }
+        (None, None) => fresh_run_dir(&root),
+    };
+    eprintln!(
+        "run folder: {} (`--run {}` resumes it)",
+        run_dir.display(),
+        run_dir.display()
+    );
     let options = RunOptions {
         experiment: args.experiment.clone(),
         model: args.model.unwrap_or_else(paths::default_model_path),
         data_dir: args
             .data_dir
             .unwrap_or_else(kne_eval::data::default_data_dir),
-        out_root: args.out.clone(),
-        root: paths::workspace_root(),
+        out_root: run_dir.clone(),
+        root,
         full: args.full,
         shard,
     };
     run(&options)?;
     if shard.is_none() {
-        write(&args.experiment, &args.out, args.full)?;
+        write(&args.experiment, &run_dir, args.full)?;
+        compare_with_reference(&args.experiment, &run_dir, &args.reference, args.full)?;
     } else {
         eprintln!(
-            "shard done; `kne report` (or `cargo xtask merge`) writes the reports once every shard is"
+            "shard done; `kne report --out {}` (or `cargo xtask merge --run {}`) writes the reports once every shard is",
+            run_dir.display(),
+            run_dir.display()
         );
     }
     Ok(())
 }
 
+/// Writes `<run>/<name>/comparison.md` against `<reference>/<name>/` and prints it.
+fn compare_with_reference(
+    experiment_path: &Path,
+    run_dir: &Path,
+    reference: &Path,
+    full: bool,
+) -> Result<()> {
+    let experiment = Experiment::load(experiment_path)?;
+    let reference_dir = reference.join(&experiment.name);
+    if !reference_dir.exists() {
+        eprintln!(
+            "no reference results in {}: nothing to compare with",
+            reference_dir.display()
+        );
+        return Ok(());
+    }
+    let comparison = compare::compare(
+        &experiment,
+        &run_dir.join(&experiment.name),
+        &reference_dir,
+        full,
+    )?;
+    println!("{}", comparison.markdown);
+    Ok(())
+}
+
 pub fn run_report(args: ReportArgs) -> Result<()> {
-    write(&args.experiment, &args.out, args.full)
+    write(&args.experiment, &args.out, args.full)?;
+    match &args.reference {
+        Some(reference) => {
+            compare_with_reference(&args.experiment, &args.out, reference, args.full)
+        }
+        None => Ok(()),
+    }
 }
 
 fn write(experiment_path: &std::path::Path, out: &std::path::Path, full: bool) -> Result<()> {

@@ -1,244 +1,460 @@
-//! `results/claims.md`: each claim of the paper, checked against our runs.
+//! `claims.md`: each claim of the paper, checked against our runs.
 //!
-//! A claim is judged only from experiments that have rows; the verdict says how strong the
-//! evidence is: *supported* (the comparison holds and the bootstrap 95 % intervals do not
-//! overlap), *consistent* (it holds on the means, intervals overlap), *not supported* (it does
-//! not hold on the means), *not run* (no rows yet).
+//! Every comparison is paired: both sides on the same cases, the per-case difference
+//! bootstrapped (95 %), and the verdict is *A better* when the interval lies above 0, *B
+//! better* when below, and *tie* otherwise (a 100-vs-100 ceiling is a tie). Trends along a
+//! sweep use every point: the least-squares slope of the metric against the point's rank,
+//! with a bootstrap interval over cases. A claim without rows says *not run*.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
 
+use super::bootstrap::{bootstrap_ci, ols_slope};
 use super::experiment::Experiment;
-use super::report::{MetricStat, Table, collect};
+use super::plan::cells;
+use super::report::{METRICS, MetricOf, read_cell_rows};
 
 const ES: usize = 0;
 const PORTABILITY: usize = 1;
 const LOCALITY: usize = 2;
 
-/// A comparison `a > b` (or `a >= b - margin`) with its strength.
-fn verdict(a: MetricStat, b: MetricStat, margin: f64) -> &'static str {
-    match (a.mean, b.mean) {
-        (Some(x), Some(y)) if x + margin >= y => match (a.ci, b.ci) {
-            (Some((lo, _)), Some((_, hi))) if lo > hi => "supported",
-            _ => "consistent (intervals overlap)",
-        },
-        (Some(_), Some(_)) => "not supported",
-        _ => "not run",
+/// Resamples of every bootstrap here.
+const RESAMPLES: usize = 2000;
+
+/// Per-case values ×100 of one metric of one cell, by case index.
+type PerCase = BTreeMap<usize, f64>;
+
+/// An experiment's per-case values: `dataset → cell label → metric → case → value`.
+struct Rows {
+    experiment: Experiment,
+    cells: BTreeMap<String, BTreeMap<String, [PerCase; 4]>>,
+}
+
+impl Rows {
+    fn get(&self, dataset: &str, label: &str, metric: usize) -> Option<&PerCase> {
+        self.cells
+            .get(dataset)?
+            .get(label)
+            .map(|m| &m[metric])
+            .filter(|v| !v.is_empty())
     }
 }
 
-fn fmt(s: MetricStat) -> String {
-    match (s.mean, s.ci) {
-        (Some(m), Some((lo, hi))) => format!("{m:.1} [{lo:.1}, {hi:.1}]"),
-        (Some(m), None) => format!("{m:.1}"),
-        _ => "–".into(),
-    }
-}
-
-fn stat(table: &Table, dataset: &str, label: &str, metric: usize) -> Option<MetricStat> {
-    table
-        .get(dataset)?
-        .iter()
-        .find(|(c, _, _)| c.label == label)
-        .map(|(_, s, _)| s[metric])
-        .filter(|s| s.mean.is_some())
-}
-
-/// The best (highest-mean) baseline of a dataset for a metric.
-fn best_baseline(table: &Table, dataset: &str, metric: usize) -> Option<(String, MetricStat)> {
-    table
-        .get(dataset)?
-        .iter()
-        .filter(|(c, _, _)| c.method != "kne")
-        .filter_map(|(c, s, _)| s[metric].mean.map(|m| (m, c.label.clone(), s[metric])))
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, l, s)| (l, s))
-}
-
-fn load(root: &Path, results: &Path, name: &str) -> Option<(Experiment, Table)> {
+/// The quick run's rows of `results/<name>/` (`None` without rows).
+fn load(root: &Path, results: &Path, name: &str) -> Option<Rows> {
     let experiment =
         Experiment::load(&root.join("experiments").join(format!("{name}.toml"))).ok()?;
-    let table = collect(&experiment, &results.join(name), false).ok()?;
-    let has_rows = table.values().flatten().any(|(_, s, _)| s[ES].count > 0);
-    has_rows.then_some((experiment, table))
+    let dir = results.join(name);
+    let mut out = BTreeMap::new();
+    let mut any = false;
+    for dataset in &experiment.datasets {
+        let mut by_cell = BTreeMap::new();
+        for cell in cells(&experiment, false).ok()? {
+            let rows = read_cell_rows(&dir.join(dataset).join(&cell.label)).ok()?;
+            let values: [PerCase; 4] = METRICS.map(|(_, _, get): (_, _, MetricOf)| {
+                rows.iter()
+                    .filter(|r| r.scores.index < experiment.cases)
+                    .filter_map(|r| get(&r.scores).map(|v| (r.scores.index, 100.0 * v)))
+                    .collect()
+            });
+            any |= !values[ES].is_empty();
+            by_cell.insert(cell.label.clone(), values);
+        }
+        out.insert(dataset.clone(), by_cell);
+    }
+    any.then_some(Rows {
+        experiment,
+        cells: out,
+    })
 }
 
-/// Sign of the trend of a metric along a sweep: +1 rising, -1 falling (first vs last point).
-fn trend(table: &Table, dataset: &str, metric: usize) -> Option<(f64, f64)> {
-    let cells = table.get(dataset)?;
-    let first = cells.first()?.1[metric].mean?;
-    let last = cells.last()?.1[metric].mean?;
-    Some((first, last))
+/// A paired difference `a − b` over the cases both have.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    pub cases: usize,
+    pub mean_a: f64,
+    pub mean_b: f64,
+    /// Mean of `a − b`.
+    pub diff: f64,
+    pub ci: Option<(f64, f64)>,
 }
 
-/// Writes `results/claims.md` from whatever experiments have rows.
+/// `a − b` on the cases both sides have, with a bootstrap interval.
+pub fn paired(a: &PerCase, b: &PerCase) -> Option<Paired> {
+    let pairs: Vec<(f64, f64)> = a
+        .iter()
+        .filter_map(|(i, x)| b.get(i).map(|y| (*x, *y)))
+        .collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let n = pairs.len() as f64;
+    let mean = |f: &dyn Fn(&(f64, f64)) -> f64| pairs.iter().map(f).sum::<f64>() / n;
+    let diffs: Vec<f64> = pairs.iter().map(|(x, y)| x - y).collect();
+    Some(Paired {
+        cases: pairs.len(),
+        mean_a: mean(&|p| p.0),
+        mean_b: mean(&|p| p.1),
+        diff: diffs.iter().sum::<f64>() / n,
+        ci: bootstrap_ci(diffs.len(), 0.95, RESAMPLES, 0, |picks| {
+            picks.iter().map(|&i| diffs[i]).sum::<f64>() / picks.len() as f64
+        }),
+    })
+}
+
+/// Which side the paired interval favours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    ABetter,
+    Tie,
+    BBetter,
+    /// Too few cases for an interval.
+    Undecided,
+}
+
+impl Paired {
+    pub fn verdict(&self) -> Verdict {
+        match self.ci {
+            Some((lo, _)) if lo > 0.0 => Verdict::ABetter,
+            Some((_, hi)) if hi < 0.0 => Verdict::BBetter,
+            Some(_) => Verdict::Tie,
+            None => Verdict::Undecided,
+        }
+    }
+
+    fn evidence(&self, a: &str, b: &str) -> String {
+        let ci = self
+            .ci
+            .map_or(String::new(), |(lo, hi)| format!(" [{lo:.1}, {hi:.1}]"));
+        format!(
+            "{a} {:.1} vs {b} {:.1}: difference {:+.1}{ci} on {} paired cases",
+            self.mean_a, self.mean_b, self.diff, self.cases
+        )
+    }
+
+    fn text(&self, a: &str, b: &str) -> String {
+        match self.verdict() {
+            Verdict::ABetter => format!("{a} better"),
+            Verdict::BBetter => format!("{b} better"),
+            Verdict::Tie => "tie".into(),
+            Verdict::Undecided => "undecided (fewer than 2 paired cases)".into(),
+        }
+    }
+}
+
+/// The slope per sweep step of `metric` along the cells (in order) of `dataset`, over the
+/// cases every point has, with a bootstrap interval over those cases.
+/// A sweep's slope per step, its bootstrap interval, and the number of cases.
+type Trend = (f64, Option<(f64, f64)>, usize);
+
+fn trend(rows: &Rows, dataset: &str, metric: usize) -> Option<Trend> {
+    let labels: Vec<&String> = rows.cells.get(dataset)?.keys().collect();
+    let ordered: Vec<String> = cells(&rows.experiment, false)
+        .ok()?
+        .into_iter()
+        .map(|c| c.label)
+        .filter(|l| labels.contains(&l))
+        .collect();
+    let points: Vec<&PerCase> = ordered
+        .iter()
+        .filter_map(|l| rows.get(dataset, l, metric))
+        .collect();
+    if points.len() < 2 {
+        return None;
+    }
+    let common: Vec<usize> = points[0]
+        .keys()
+        .copied()
+        .filter(|i| points.iter().all(|p| p.contains_key(i)))
+        .collect();
+    if common.is_empty() {
+        return None;
+    }
+    let xs: Vec<f64> = (0..points.len()).map(|x| x as f64).collect();
+    let slope_of = |picks: &[usize]| {
+        let ys: Vec<f64> = points
+            .iter()
+            .map(|p| picks.iter().map(|&k| p[&common[k]]).sum::<f64>() / picks.len() as f64)
+            .collect();
+        ols_slope(&xs, &ys).unwrap_or(0.0)
+    };
+    let all: Vec<usize> = (0..common.len()).collect();
+    let slope = slope_of(&all);
+    let ci = bootstrap_ci(common.len(), 0.95, RESAMPLES, 0, slope_of);
+    Some((slope, ci, common.len()))
+}
+
+fn trend_text(slope: f64, ci: Option<(f64, f64)>, rising_claimed: bool) -> (String, &'static str) {
+    let ci_text = ci.map_or(String::new(), |(lo, hi)| format!(" [{lo:.2}, {hi:.2}]"));
+    let verdict = match ci {
+        Some((lo, _)) if lo > 0.0 => {
+            if rising_claimed {
+                "rises, as claimed"
+            } else {
+                "rises, against the claim"
+            }
+        }
+        Some((_, hi)) if hi < 0.0 => {
+            if rising_claimed {
+                "falls, against the claim"
+            } else {
+                "falls, as claimed"
+            }
+        }
+        Some(_) => "flat (no trend either way)",
+        None => "undecided",
+    };
+    (
+        format!("slope {slope:+.2}{ci_text} points per step"),
+        verdict,
+    )
+}
+
+/// The baseline with the highest mean of `metric` on `dataset`.
+fn best_baseline<'a>(
+    rows: &'a Rows,
+    dataset: &str,
+    metric: usize,
+) -> Option<(&'a str, &'a PerCase)> {
+    let methods: BTreeMap<String, String> = cells(&rows.experiment, false)
+        .ok()?
+        .into_iter()
+        .map(|c| (c.label, c.method))
+        .collect();
+    rows.cells
+        .get(dataset)?
+        .iter()
+        .filter(|(label, _)| methods.get(*label).is_some_and(|m| m != "kne"))
+        .filter(|(_, m)| !m[metric].is_empty())
+        .map(|(label, m)| {
+            let mean = m[metric].values().sum::<f64>() / m[metric].len() as f64;
+            (mean, label.as_str(), &m[metric])
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, l, v)| (l, v))
+}
+
+fn line(md: &mut String, claim: &str, evidence: &str, verdict: &str) {
+    let _ = writeln!(md, "| {claim} | {evidence} | {verdict} |");
+}
+
+/// Writes `<results>/claims.md` from whatever experiments have rows there.
 pub fn write_claims(root: &Path, results: &Path) -> Result<String> {
     let mut md = String::from(
-        "# The paper's claims, checked on our runs\n\nModel: SmolLM2-135M-Instruct; table 2 adds Gemma-3-270M (the paper: Llama-2-7b-chat / GPT-J-6B). Verdicts: \
-         *supported* = holds and the bootstrap 95 % intervals separate; *consistent* = holds on the means \
-         only; *not supported* = does not hold on the means; *not run* = no rows yet. Numbers: mean ×100 \
-         [95 % interval]. Rewritten after every `cargo xtask reproduce` / `cargo xtask merge`.\n\n| claim | evidence | verdict |\n|---|---|---|\n",
+        "# The paper's claims, checked on our runs\n\n\
+         Model: SmolLM2-135M-Instruct; table 2 adds Gemma-3-270M (the paper: Llama-2-7b-chat / \
+         GPT-J-6B). Every comparison is paired: the same cases on both sides, the mean per-case \
+         difference ×100 with a bootstrap 95 % interval; *A better* when the interval lies above \
+         0, *tie* when it contains 0 (a 100-vs-100 ceiling is a tie), *B better* when below. \
+         Trends use every point of a sweep: the least-squares slope per step with a bootstrap \
+         interval over cases. KNE is table1's `kne` cell (localized on records no cell \
+         evaluates); the transductive row is compared separately. Rewritten after every \
+         `cargo xtask reproduce` / `merge` / `promote`.\n\n| claim | evidence | verdict |\n|---|---|---|\n",
     );
     let table1 = load(root, results, "table1");
     for dataset in ["wiki_cf", "zsre", "wiki_recent"] {
-        for (metric, name, margin) in [
-            (ES, "Edit Succ.", 0.0),
-            (PORTABILITY, "Portability", 0.0),
-            (LOCALITY, "Locality (within 5 points)", 5.0),
+        for (metric, claim) in [
+            (ES, "KNE has the best Edit Succ."),
+            (PORTABILITY, "KNE has the best Portability"),
+            (LOCALITY, "KNE's Locality is at least the best baseline's"),
         ] {
-            let claim = match metric {
-                ES => format!("KNE has the best {name} ({dataset})"),
-                PORTABILITY => format!("KNE's {name} ≥ the best baseline's ({dataset})"),
-                _ => format!("KNE's {name} is comparable to the best baseline's ({dataset})"),
+            let claim = format!("{claim} ({dataset})");
+            let Some(rows) = &table1 else {
+                line(&mut md, &claim, "table1", "not run");
+                continue;
             };
-            let row = table1.as_ref().and_then(|(_, t)| {
-                Some((
-                    stat(t, dataset, "kne", metric)?,
-                    best_baseline(t, dataset, metric)?,
-                ))
-            });
-            let (evidence, v) = match (row, &table1) {
-                (Some((kne, (label, best))), _) => (
-                    format!("KNE {} vs {label} {}", fmt(kne), fmt(best)),
-                    verdict(kne, best, margin),
+            let compared = rows
+                .get(dataset, "kne", metric)
+                .zip(best_baseline(rows, dataset, metric))
+                .and_then(|(kne, (label, base))| Some((paired(kne, base)?, label)));
+            match compared {
+                Some((p, label)) => line(
+                    &mut md,
+                    &claim,
+                    &p.evidence("KNE", label),
+                    &p.text("KNE", label),
                 ),
-                (None, Some(_)) => ("no evaluated case has this metric".into(), "no data"),
-                (None, None) => ("table1".into(), "not run"),
-            };
-            let _ = writeln!(md, "| {claim} | {evidence} | {v} |");
+                None => line(
+                    &mut md,
+                    &claim,
+                    "no evaluated case has this metric",
+                    "no data",
+                ),
+            }
+        }
+        // What localizing on the evaluated cases adds (the paper's apparent protocol).
+        if let Some(rows) = &table1 {
+            for (metric, name) in [
+                (ES, "Edit Succ."),
+                (PORTABILITY, "Portability"),
+                (LOCALITY, "Locality"),
+            ] {
+                if let Some(p) = rows
+                    .get(dataset, "kne-transductive", metric)
+                    .zip(rows.get(dataset, "kne", metric))
+                    .and_then(|(t, d)| paired(t, d))
+                {
+                    line(
+                        &mut md,
+                        &format!("Transductive localization changes KNE's {name} ({dataset})"),
+                        &p.evidence("transductive", "disjoint"),
+                        &p.text("transductive", "disjoint"),
+                    );
+                }
+            }
         }
     }
     // Table 2: KNE edits the second model family as well as the first.
     let table2 = load(root, results, "table2");
     for dataset in ["wiki_cf", "zsre", "wiki_recent"] {
-        let row = table2.as_ref().and_then(|(e, t)| {
+        let claim = format!("KNE's Edit Succ. holds on a second model family (table 2, {dataset})");
+        let compared = table2.as_ref().and_then(|rows| {
+            let e = &rows.experiment;
             let [first, second] = [e.models.first()?, e.models.get(1)?];
-            let a = stat(t, dataset, &format!("kne@{}", second.key), ES)?;
-            let b = stat(t, dataset, &format!("kne@{}", first.key), ES)?;
-            Some((second.name.clone(), a, first.name.clone(), b))
+            let a = rows.get(dataset, &format!("kne@{}", second.key), ES)?;
+            let b = rows.get(dataset, &format!("kne@{}", first.key), ES)?;
+            Some((paired(a, b)?, second.name.clone(), first.name.clone()))
         });
-        let (evidence, v) = match row {
-            Some((an, a, bn, b)) => {
-                let close = matches!((a.mean, b.mean), (Some(x), Some(y)) if x >= y - 5.0);
-                (
-                    format!("ES {an} {} vs {bn} {}", fmt(a), fmt(b)),
-                    if close {
-                        "consistent (within 5 points)"
-                    } else {
-                        "not supported"
-                    },
-                )
-            }
-            None => ("table2".into(), "not run"),
-        };
-        let _ = writeln!(
-            md,
-            "| KNE's Edit Succ. holds on a second model family (table 2, {dataset}) | {evidence} | {v} |"
-        );
+        match compared {
+            Some((p, a, b)) => line(&mut md, &claim, &p.evidence(&a, &b), &p.text(&a, &b)),
+            None => line(&mut md, &claim, "table2", "not run"),
+        }
     }
     // Figure 2: key sites (gate/up) give better locality than the value site (down).
     let fig2 = load(root, results, "fig2");
     for key in ["module=gate", "module=up"] {
-        let row = fig2.as_ref().and_then(|(_, t)| {
-            Some((
-                stat(t, "wiki_cf", key, LOCALITY)?,
-                stat(t, "wiki_cf", "module=down", LOCALITY)?,
-            ))
+        let module = key.trim_start_matches("module=");
+        let claim = format!("Editing {module} gives better locality than editing down (fig 2)");
+        let compared = fig2.as_ref().and_then(|rows| {
+            paired(
+                rows.get("wiki_cf", key, LOCALITY)?,
+                rows.get("wiki_cf", "module=down", LOCALITY)?,
+            )
         });
-        let (evidence, v) = match row {
-            Some((a, b)) => (
-                format!("{key} {} vs module=down {}", fmt(a), fmt(b)),
-                verdict(a, b, 0.0),
+        match compared {
+            Some(p) => line(
+                &mut md,
+                &claim,
+                &p.evidence(module, "down"),
+                &p.text(module, "down"),
             ),
-            None => ("fig2".into(), "not run"),
-        };
-        let _ = writeln!(
-            md,
-            "| Editing {} gives better locality than editing down (fig 2) | {evidence} | {v} |",
-            key.trim_start_matches("module=")
-        );
+            None => line(&mut md, &claim, "fig2", "not run"),
+        }
     }
-    // Figure B.3: a quarter of the localization set is about as good as all of it.
+    // Figure B.3: a quarter of the localization set is about as good as all of it. Every
+    // point is evaluated on the same cases, outside every localization set it compares.
     let b3 = load(root, results, "figB3");
-    let row = b3.as_ref().and_then(|(_, t)| {
-        let cells = t.get("wiki_cf")?;
+    let compared = b3.as_ref().and_then(|rows| {
+        let cells = cells(&rows.experiment, false).ok()?;
         let last = cells.last()?;
         let quarter = cells
             .iter()
-            .find(|(c, _, _)| c.kne.localize * 4 <= last.0.kne.localize + 1)?;
-        Some((
-            quarter.0.label.clone(),
-            quarter.1[ES],
-            last.0.label.clone(),
-            last.1[ES],
-        ))
+            .find(|c| c.kne.localize * 4 <= last.kne.localize + 1)?;
+        let p = paired(
+            rows.get("wiki_cf", &quarter.label, ES)?,
+            rows.get("wiki_cf", &last.label, ES)?,
+        )?;
+        Some((p, quarter.label.clone(), last.label.clone()))
     });
-    let (evidence, v) = match row {
-        Some((ql, q, ll, l)) => {
-            let close = matches!((q.mean, l.mean), (Some(a), Some(b)) if (a - b).abs() <= 5.0);
-            (
-                format!("ES {ql} {} vs {ll} {}", fmt(q), fmt(l)),
-                if close {
-                    "consistent (within 5 points)"
-                } else {
-                    "not supported"
-                },
-            )
+    let claim = "Localizing on a quarter of the facts ≈ localizing on all (fig B.3, Edit Succ.)";
+    match compared {
+        Some((p, q, l)) => {
+            let verdict = match p.verdict() {
+                Verdict::Tie => "tie, as claimed".to_string(),
+                _ => p.text(&q, &l),
+            };
+            line(&mut md, claim, &p.evidence(&q, &l), &verdict)
         }
-        None => ("figB3".into(), "not run"),
-    };
-    let _ = writeln!(
-        md,
-        "| Localizing on a quarter of the facts ≈ localizing on all (fig B.3) | {evidence} | {v} |"
-    );
-    // Figure B.4: more parameters → ES up, locality down.
-    let b4 = load(root, results, "figB4");
-    for (metric, name, rising) in [
-        (ES, "Edit Succ. rises", true),
-        (LOCALITY, "Locality falls", false),
-    ] {
-        let row = b4.as_ref().and_then(|(_, t)| trend(t, "wiki_cf", metric));
-        let (evidence, v) = match row {
-            Some((a, b)) => (
-                format!("smallest p {a:.1} → largest p {b:.1}"),
-                if (b > a) == rising {
-                    "consistent"
-                } else {
-                    "not supported"
-                },
-            ),
-            None => ("figB4".into(), "not run"),
-        };
-        let _ = writeln!(
-            md,
-            "| With more edited parameters, {name} (fig B.4) | {evidence} | {v} |"
-        );
+        None => line(&mut md, claim, "figB3", "not run"),
     }
-    // Figure B.5: larger batches → ES down, locality up at first.
-    let b5 = load(root, results, "figB5");
-    for (metric, name, rising) in [
-        (ES, "Edit Succ. falls", false),
-        (LOCALITY, "Locality rises", true),
+    // Figures B.4 and B.5: trends over every point.
+    for (name, figure, what, claims) in [
+        (
+            "figB4",
+            "fig B.4",
+            "With more edited parameters (larger p)",
+            [
+                (ES, "Edit Succ. rises", true),
+                (LOCALITY, "Locality falls", false),
+            ],
+        ),
+        (
+            "figB5",
+            "fig B.5",
+            "With larger batches",
+            [
+                (ES, "Edit Succ. falls", false),
+                (LOCALITY, "Locality rises", true),
+            ],
+        ),
     ] {
-        let row = b5.as_ref().and_then(|(_, t)| trend(t, "wiki_cf", metric));
-        let (evidence, v) = match row {
-            Some((a, b)) => (
-                format!("batch 1 {a:.1} → largest batch {b:.1}"),
-                if (b > a) == rising {
-                    "consistent"
-                } else {
-                    "not supported"
-                },
-            ),
-            None => ("figB5".into(), "not run"),
-        };
-        let _ = writeln!(
-            md,
-            "| With larger batches, {name} (fig B.5) | {evidence} | {v} |"
-        );
+        let rows = load(root, results, name);
+        for (metric, claimed, rising) in claims {
+            let claim = format!("{what}, {claimed} ({figure})");
+            match rows.as_ref().and_then(|r| trend(r, "wiki_cf", metric)) {
+                Some((slope, ci, n)) => {
+                    let (evidence, verdict) = trend_text(slope, ci, rising);
+                    line(&mut md, &claim, &format!("{evidence}, {n} cases"), verdict)
+                }
+                None => line(&mut md, &claim, name, "not run"),
+            }
+        }
     }
     crate::results::write_atomic(&results.join("claims.md"), md.as_bytes())?;
     Ok(md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cases(values: &[f64]) -> PerCase {
+        values.iter().copied().enumerate().collect()
+    }
+
+    #[test]
+    fn a_ceiling_tie_is_a_tie() {
+        let p = paired(&cases(&[100.0; 5]), &cases(&[100.0; 5])).unwrap();
+        assert_eq!(p.diff, 0.0);
+        assert_eq!(p.verdict(), Verdict::Tie);
+    }
+
+    #[test]
+    fn a_consistent_paired_gain_is_a_win_even_with_overlapping_marginals() {
+        // Both sides vary a lot across cases, but a beats b by 2 on every case.
+        let b = cases(&[10.0, 90.0, 40.0, 70.0, 20.0, 60.0]);
+        let a: PerCase = b.iter().map(|(i, v)| (*i, v + 2.0)).collect();
+        let p = paired(&a, &b).unwrap();
+        assert_eq!(p.verdict(), Verdict::ABetter);
+        assert_eq!(paired(&b, &a).unwrap().verdict(), Verdict::BBetter);
+    }
+
+    #[test]
+    fn only_shared_cases_are_compared() {
+        let a: PerCase = [(0, 1.0), (1, 2.0), (5, 100.0)].into();
+        let b: PerCase = [(0, 1.0), (1, 2.0), (7, 0.0)].into();
+        let p = paired(&a, &b).unwrap();
+        assert_eq!(p.cases, 2);
+        assert_eq!(p.diff, 0.0);
+        assert!(paired(&a, &PerCase::new()).is_none());
+    }
+
+    #[test]
+    fn trend_verdicts_follow_the_slope_interval() {
+        assert_eq!(
+            trend_text(1.0, Some((0.5, 1.5)), true).1,
+            "rises, as claimed"
+        );
+        assert_eq!(
+            trend_text(-1.0, Some((-1.5, -0.5)), true).1,
+            "falls, against the claim"
+        );
+        assert_eq!(
+            trend_text(0.1, Some((-0.5, 0.7)), false).1,
+            "flat (no trend either way)"
+        );
+    }
 }

@@ -10,6 +10,8 @@ use kne_edit::KneConfig;
 use kne_eval::metrics::GenerationConfig;
 use serde::{Deserialize, Serialize};
 
+use super::split::{EvaluatedFile, LocalizeFrom};
+
 /// One `experiments/*.toml` file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +37,15 @@ pub struct Experiment {
     /// Seed of every random choice (sampling for fluency).
     #[serde(default)]
     pub seed: u64,
+    /// Records reserved at the end of each evaluation file for localization, never
+    /// evaluated by any cell, on datasets where a KNE cell localizes from `holdout`
+    /// (`split.rs`). The paper localizes on about 200 facts.
+    #[serde(default = "default_holdout")]
+    pub holdout: usize,
+    /// The file evaluated: `test` (tables, the default) or `train` (tuning experiments,
+    /// `experiments/tune-*.toml`; only WikiData counterfact has one).
+    #[serde(default)]
+    pub evaluate: EvaluatedFile,
     pub eval: EvalSettings,
     pub kne: KneSettings,
     /// Baseline hyper-parameters (relative to the workspace root).
@@ -49,10 +60,24 @@ pub struct Experiment {
     /// The paper's numbers, `paper.<dataset>.<cell>.<metric>`, shown beside ours.
     #[serde(default)]
     pub paper: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    /// EasyEdit's corrected numbers for the same methods (its README since 2024-11,
+    /// METHODS.md §6.2), `easyedit.<dataset>.<cell>.<metric>`, shown beside the paper's.
+    #[serde(default)]
+    pub easyedit: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    /// Column headings of the report, by cell label (`ft = "FT-M"`); default: the label.
+    #[serde(default)]
+    pub headings: BTreeMap<String, String>,
+    /// Sentences added to the report's caption (stand-ins, departures, what a reference is).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 fn one() -> usize {
     1
+}
+
+fn default_holdout() -> usize {
+    200
 }
 
 fn default_baselines() -> PathBuf {
@@ -99,9 +124,13 @@ pub struct KneSettings {
     pub p: f64,
     #[serde(default)]
     pub scope: SelectionScope,
-    /// Facts the ensemble is localized on: the first `localize` cases of the dataset
-    /// (the paper localizes about 200, a quarter of WikiData counterfact).
+    /// How many facts the ensemble is localized on (the paper: about 200, a quarter of
+    /// WikiData counterfact).
     pub localize: usize,
+    /// Where those facts come from: `disjoint` (default), `train`, `holdout` or
+    /// `transductive` ([`LocalizeFrom`]).
+    #[serde(default)]
+    pub localize_from: LocalizeFrom,
     /// `localize` with `--full`.
     #[serde(default)]
     pub full_localize: Option<usize>,
@@ -137,7 +166,10 @@ impl KneSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
-    /// `p`, `localize`, `module` or `batch_size`.
+    /// `p`, `localize`, `module`, `batch_size`, the dotted path of any other `[kne]`
+    /// setting (`edit.learning_rate`, `scope`, `attribution.steps`, `localize_from`), or
+    /// `settings`, whose values are tables merged into `[kne]`
+    /// (`{ scope = "per_module" }`, `{ attribution = { modules = ["down"] } }`).
     pub parameter: String,
     /// The values, in plot order.
     pub values: Vec<toml::Value>,
@@ -189,12 +221,6 @@ impl Experiment {
         }
         match &self.sweep {
             Some(sweep) => {
-                if !["p", "localize", "module", "batch_size"].contains(&sweep.parameter.as_str()) {
-                    bail!(
-                        "field `sweep.parameter` = `{}` (expected p, localize, module or batch_size)",
-                        sweep.parameter
-                    );
-                }
                 if sweep.values.is_empty() {
                     bail!("field `sweep.values` is empty");
                 }

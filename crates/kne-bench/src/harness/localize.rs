@@ -1,5 +1,5 @@
-//! Building the KNE editor of a cell: attribution scores (cached per localization setting,
-//! so cells that differ only in `p` share them) and the ensemble.
+//! Building the KNE editor of a cell: attribution scores (cached per localization facts and
+//! attribution setting, so cells that differ only in `p` share them) and the ensemble.
 
 use std::path::Path;
 
@@ -19,23 +19,25 @@ use crate::results::config_hash;
 struct ScoresKey<'a> {
     model_sha256: &'a str,
     dataset: &'a str,
-    localize: usize,
+    /// Which records (`…/train_cf.json records 0..6`).
+    facts: &'a str,
     attribution: &'a kne_attr::AttributionConfig,
 }
 
-/// Attribution on the first `cell.kne.localize` cases of the dataset, cached in `dir`.
+/// Attribution on the localization facts of `cell` (described by `facts_text`), cached in
+/// `dir`.
 pub fn scores_for(
     loaded: &LoadedModel,
     model_sha256: &str,
     dataset: &str,
-    all_cases: &[EditCase],
+    (cases, facts_text): (&[EditCase], &str),
     cell: &Cell,
     dir: &Path,
 ) -> Result<Scores> {
     let key = ScoresKey {
         model_sha256,
         dataset,
-        localize: cell.kne.localize,
+        facts: facts_text,
         attribution: &cell.kne.attribution,
     };
     let hash = config_hash(&key)?;
@@ -44,9 +46,8 @@ pub fn scores_for(
         return Scores::load(&path)
             .with_context(|| format!("reading cached scores {}", path.display()));
     }
-    let facts: Vec<FactTokens> = all_cases
+    let facts: Vec<FactTokens> = cases
         .iter()
-        .take(cell.kne.localize)
         .map(|case| {
             TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new)
                 .map(|t| FactTokens {

@@ -121,15 +121,16 @@ pub fn write_reports(
 ) -> Result<Table> {
     let table = collect(experiment, out, full)?;
     let mut csv = String::from(
-        "dataset,cell,method,metric,mean,ci95_low,ci95_high,cases,failed_edits,paper\n",
+        "dataset,cell,method,metric,mean,ci95_low,ci95_high,cases,failed_edits,paper,easyedit\n",
     );
     for (dataset, cells) in &table {
         for (cell, stats, errors) in cells {
             for ((key, _, _), stat) in METRICS.iter().zip(stats) {
-                let paper = paper_value(experiment, dataset, &cell.label, key);
+                let paper = reference_value(&experiment.paper, dataset, &cell.label, key);
+                let easyedit = reference_value(&experiment.easyedit, dataset, &cell.label, key);
                 let _ = writeln!(
                     csv,
-                    "{dataset},{},{},{key},{},{},{},{},{errors},{}",
+                    "{dataset},{},{},{key},{},{},{},{},{errors},{},{}",
                     cell.label,
                     cell.method,
                     fmt_opt(stat.mean),
@@ -137,14 +138,16 @@ pub fn write_reports(
                     fmt_opt(stat.ci.map(|c| c.1)),
                     stat.count,
                     fmt_opt(paper),
+                    fmt_opt(easyedit),
                 );
             }
         }
     }
     write_atomic(&out.join("summary.csv"), csv.as_bytes())?;
+    let caption = super::caption::caption(experiment, &cells(experiment, full)?, out, full)?;
     write_atomic(
         &out.join("summary.md"),
-        markdown(experiment, &table, command).as_bytes(),
+        markdown(experiment, &table, command, &caption).as_bytes(),
     )?;
     if experiment.sweep.is_some() {
         for (dataset, cells) in &table {
@@ -159,26 +162,36 @@ pub fn write_reports(
     Ok(table)
 }
 
-fn paper_value(experiment: &Experiment, dataset: &str, cell: &str, metric: &str) -> Option<f64> {
-    experiment
-        .paper
-        .get(dataset)?
-        .get(cell)?
-        .get(metric)
-        .copied()
+/// A reference table's number (`[paper]` or `[easyedit]` of the experiment).
+type References = BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>;
+
+fn reference_value(
+    references: &References,
+    dataset: &str,
+    cell: &str,
+    metric: &str,
+) -> Option<f64> {
+    references.get(dataset)?.get(cell)?.get(metric).copied()
 }
 
-fn markdown(experiment: &Experiment, table: &Table, command: &str) -> String {
-    let mut md = format!("# {}\n\nProduced by `{command}`.\n", experiment.title);
-    md.push_str(
-        "Each cell: our mean over the evaluated cases ×100, [bootstrap 95 % interval], and the \
-         paper's number in parentheses where it reports one. Fluency is the weighted bi-/tri-gram \
-         entropy ×100.\n",
+fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str) -> String {
+    let mut md = format!(
+        "# {}\n\nProduced by `{command}`.\n\n{caption}\n",
+        experiment.title
     );
+    md.push_str("Each cell: our mean over the evaluated cases ×100 [bootstrap 95 % interval]");
+    if !experiment.paper.is_empty() {
+        md.push_str("; *paper*: the KNE paper's number");
+    }
+    if !experiment.easyedit.is_empty() {
+        md.push_str("; *EE*: EasyEdit's corrected number (METHODS.md §6.2)");
+    }
+    md.push_str(". Fluency is the weighted bi-/tri-gram entropy ×100.\n");
     for (dataset, cells) in table {
         let _ = write!(md, "\n## {dataset}\n\n| Metric |");
         for (cell, _, _) in cells {
-            let _ = write!(md, " {} |", cell.label);
+            let heading = experiment.headings.get(&cell.label).unwrap_or(&cell.label);
+            let _ = write!(md, " {heading} |");
         }
         md.push_str("\n|---|");
         md.push_str(&"---|".repeat(cells.len()));
@@ -187,14 +200,19 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str) -> String {
             let _ = write!(md, "| {heading} |");
             for (cell, stats, _) in cells {
                 let s = stats[m];
-                let ours = match (s.mean, s.ci) {
+                let mut text = match (s.mean, s.ci) {
                     (Some(mean), Some((lo, hi))) => format!("{mean:.2} [{lo:.1}, {hi:.1}]"),
                     (Some(mean), None) => format!("{mean:.2}"),
                     _ => "–".into(),
                 };
-                let paper = paper_value(experiment, dataset, &cell.label, key)
-                    .map_or(String::new(), |p| format!(" ({p:.2})"));
-                let _ = write!(md, " {ours}{paper} |");
+                for (name, references) in
+                    [("paper", &experiment.paper), ("EE", &experiment.easyedit)]
+                {
+                    if let Some(v) = reference_value(references, dataset, &cell.label, key) {
+                        let _ = write!(text, "<br>*{name}* {v:.2}");
+                    }
+                }
+                let _ = write!(md, " {text} |");
             }
             md.push('\n');
         }

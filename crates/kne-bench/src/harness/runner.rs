@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kne_edit::loss::TargetBatch;
 use kne_edit::{EditError, EditRequest, EditStats, Editor, TokenizedRequest};
 use kne_eval::ModelScorer;
-use kne_eval::data::{Dataset, EditCase, load_cases};
+use kne_eval::data::{Dataset, EditCase};
 use kne_eval::metrics::{CaseScores, Decoding, EvalConfig, PreEditCache, evaluate_case};
 use kne_model::LoadedModel;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::experiment::Experiment;
 use super::localize::{kne_editor, scores_for};
 use super::plan::{Cell, cells};
+use super::split::{DatasetSplit, EvaluatedFile, LocalizationSource};
 use crate::baselines::{build_editor, load_baseline_configs};
 use crate::results::{Row, RowLog, RowMeta, code_version, config_hash, sha256_file};
 
@@ -67,12 +68,19 @@ struct CellKey<'a> {
     dataset: &'a str,
     label: &'a str,
     method: &'a str,
+    /// Left out when `test`, so rows written before the field existed keep their hash.
+    #[serde(skip_serializing_if = "is_test_file")]
+    evaluate: EvaluatedFile,
     batch_size: usize,
     kne: Option<&'a super::experiment::KneSettings>,
     seed: u64,
     eval: &'a super::experiment::EvalSettings,
     baselines: Option<&'a crate::baselines::BaselineConfigs>,
     model_sha256: &'a str,
+}
+
+fn is_test_file(file: &EvaluatedFile) -> bool {
+    *file == EvaluatedFile::Test
 }
 
 /// One model of the run and what its cells need.
@@ -182,17 +190,39 @@ fn run_model(
     let mut failed = 0usize;
     for name in &experiment.datasets {
         let dataset = Dataset::from_name(name)?;
-        let path = options.data_dir.join(dataset.test_file());
-        let all_cases = load_cases(dataset, &path)?;
+        // Every KNE cell's localization facts are checked before anything is written.
+        let sources: Vec<LocalizationSource> = cells
+            .iter()
+            .filter(|c| c.method == "kne")
+            .map(|c| {
+                c.kne
+                    .localize_from
+                    .resolve(dataset, experiment.evaluate)
+                    .with_context(|| format!("cell `{}`", c.label))
+            })
+            .collect::<Result<_>>()?;
+        let split = DatasetSplit::load(
+            dataset,
+            experiment.evaluate,
+            &options.data_dir,
+            &sources,
+            experiment.holdout,
+        )?;
+        for (cell, source) in cells.iter().filter(|c| c.method == "kne").zip(&sources) {
+            split
+                .localization(*source, cell.kne.localize)
+                .with_context(|| format!("cell `{}`", cell.label))?;
+        }
         let limit = if options.full {
             match experiment.full_cases {
-                0 => all_cases.len(),
-                n => n.min(all_cases.len()),
+                0 => usize::MAX,
+                n => n,
             }
         } else {
-            experiment.cases.min(all_cases.len())
+            experiment.cases
         };
-        let cases: Vec<&EditCase> = all_cases[..limit]
+        let cases: Vec<&EditCase> = split
+            .evaluated(limit)
             .iter()
             .filter(|c| options.shard.is_none_or(|(i, n)| c.index % n == i))
             .collect();
@@ -213,6 +243,7 @@ fn run_model(
                 dataset: name,
                 label: &cell.label,
                 method: &cell.method,
+                evaluate: experiment.evaluate,
                 batch_size: cell.batch_size,
                 kne: (cell.method == "kne").then_some(&cell.kne),
                 seed: experiment.seed,
@@ -233,7 +264,13 @@ fn run_model(
                 continue;
             }
             let mut editor: Box<dyn Editor> = if cell.method == "kne" {
-                let scores = scores_for(&loaded, &model_sha256, name, &all_cases, cell, &ds_dir)?;
+                let source = cell
+                    .kne
+                    .localize_from
+                    .resolve(dataset, experiment.evaluate)?;
+                let (facts, text) = split.localization(source, cell.kne.localize)?;
+                let scores =
+                    scores_for(&loaded, &model_sha256, name, (facts, &text), cell, &ds_dir)?;
                 Box::new(kne_editor(&loaded, &scores, cell, &cell_dir)?)
             } else {
                 let configs = baselines.as_ref().context("baseline configs")?;

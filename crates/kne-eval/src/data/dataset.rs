@@ -63,6 +63,16 @@ impl Dataset {
             Dataset::WikiRecent => "wiki_recent/recent_train.json",
         }
     }
+
+    /// A file of the same dataset whose records are never evaluated (KnowEdit's train
+    /// split), relative to the data directory; `None` where there is none — ZsRE has only its
+    /// test file, and WikiData recent's train file already stands in for its test file.
+    pub fn train_file(self) -> Option<&'static str> {
+        match self {
+            Dataset::WikiCounterfact => Some("wiki_counterfact/train_cf.json"),
+            Dataset::ZsRE | Dataset::WikiRecent => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Dataset {

@@ -1,0 +1,203 @@
+//! The caption of a report: every setting that shaped its numbers, stated from the
+//! experiment file, its cells and the rows themselves (the model each row names).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use kne_eval::data::Dataset;
+use serde::Deserialize;
+
+use super::experiment::{Experiment, KneSettings};
+use super::plan::Cell;
+use super::split::{LocalizationSource, reserves_holdout};
+
+/// The fields of a result row that say where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub struct RowHead {
+    pub config_hash: String,
+    pub model: String,
+    pub model_sha256: String,
+}
+
+/// The [`RowHead`]s of every row in a cell folder (every shard's file).
+pub fn row_heads(cell_dir: &Path) -> Result<BTreeSet<RowHead>> {
+    let mut heads = BTreeSet::new();
+    let Ok(entries) = std::fs::read_dir(cell_dir) else {
+        return Ok(heads);
+    };
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        let is_rows = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("rows") && n.ends_with(".jsonl"));
+        if !is_rows {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let head: RowHead = serde_json::from_str(line)
+                .with_context(|| format!("{}: line {}: not a result row", path.display(), n + 1))?;
+            heads.insert(head);
+        }
+    }
+    Ok(heads)
+}
+
+/// What the evaluated file is, and whether it stands in for another.
+fn file_note(dataset: Dataset, file: &str) -> String {
+    match dataset {
+        Dataset::WikiRecent if file == dataset.test_file() => format!(
+            "`{file}` (KnowEdit's WikiData recent **train** file, standing in for the test file, \
+             which could not be obtained)"
+        ),
+        _ => format!("`{file}`"),
+    }
+}
+
+/// One line describing a KNE cell's settings.
+fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
+    let mut sources = Vec::new();
+    for name in &experiment.datasets {
+        let Ok(dataset) = Dataset::from_name(name) else {
+            continue;
+        };
+        let text = match kne.localize_from.resolve(dataset, experiment.evaluate) {
+            Ok(LocalizationSource::Train) => format!(
+                "{name}: first {} records of `{}`",
+                kne.localize,
+                dataset.train_file().unwrap_or("?")
+            ),
+            Ok(LocalizationSource::Holdout) => format!(
+                "{name}: first {} of the {} held-out records",
+                kne.localize, experiment.holdout
+            ),
+            Ok(LocalizationSource::Transductive) => format!(
+                "{name}: the first {} **evaluated** cases (transductive)",
+                kne.localize
+            ),
+            Err(e) => format!("{name}: {e}"),
+        };
+        sources.push(text);
+    }
+    let a = &kne.attribution;
+    let modules: Vec<String> = a.modules.iter().map(|m| m.to_string()).collect();
+    let e = &kne.edit;
+    format!(
+        "`{label}`: ensemble localized on {} ({}); attribution m = {} Riemann steps, axis {:?}, \
+         sites {{{}}}{}; selection p = {}, scope {:?}; edit: Adam lr {}, at most {} steps, \
+         α = {}, stop at target NLL < {}",
+        kne.localize,
+        sources.join("; "),
+        a.steps,
+        a.axis,
+        modules.join(", "),
+        a.layers
+            .as_ref()
+            .map_or(String::new(), |l| format!(" in layers {l:?}")),
+        kne.p,
+        kne.scope,
+        e.learning_rate,
+        e.steps,
+        e.alpha,
+        e.early_stop_loss,
+    )
+}
+
+/// The caption of the report of `experiment` over the rows in `out`.
+pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) -> Result<String> {
+    let mut md = String::from("**Setup.**\n\n");
+    // Models, as the rows name them.
+    let mut models = BTreeSet::new();
+    for dataset in &experiment.datasets {
+        for cell in cells {
+            for head in row_heads(&out.join(dataset).join(&cell.label))? {
+                let name = Path::new(&head.model)
+                    .file_name()
+                    .map_or(head.model.clone(), |n| n.to_string_lossy().into_owned());
+                models.insert(format!(
+                    "`{name}` (sha256 {}…)",
+                    &head.model_sha256[..12.min(head.model_sha256.len())]
+                ));
+            }
+        }
+    }
+    let _ = writeln!(
+        md,
+        "- Model: {}.",
+        if models.is_empty() {
+            "no rows yet".to_string()
+        } else {
+            models.into_iter().collect::<Vec<_>>().join(", ")
+        }
+    );
+    let all = match experiment.full_cases {
+        0 => "all".to_string(),
+        n => n.to_string(),
+    };
+    let cases = if full {
+        format!("{all} evaluable records (`--full`)")
+    } else {
+        format!(
+            "the first {} evaluable records (quick default; `--full`: {all})",
+            experiment.cases
+        )
+    };
+    let _ = writeln!(
+        md,
+        "- Cases: {cases} of each file, edited in batches of {} on the restored model; seed {}.",
+        experiment.batch_size, experiment.seed
+    );
+    let mut files = Vec::new();
+    for name in &experiment.datasets {
+        let Ok(dataset) = Dataset::from_name(name) else {
+            continue;
+        };
+        let file = experiment.evaluate.path(dataset).unwrap_or("?");
+        let holdout = if reserves_holdout(dataset, experiment.evaluate) && experiment.holdout > 0 {
+            format!(
+                "; its last {} records are held out for localization and never evaluated",
+                experiment.holdout
+            )
+        } else {
+            String::new()
+        };
+        files.push(format!("{name}: {}{holdout}", file_note(dataset, file)));
+    }
+    let _ = writeln!(md, "- Data (KnowEdit): {}.", files.join("; "));
+    let kne_cells: Vec<&Cell> = cells.iter().filter(|c| c.method == "kne").collect();
+    if !kne_cells.is_empty() {
+        md.push_str("- KNE:\n");
+        for cell in kne_cells {
+            let _ = writeln!(md, "  - {}.", kne_line(experiment, &cell.label, &cell.kne));
+        }
+    }
+    if cells.iter().any(|c| c.method != "kne") {
+        let _ = writeln!(
+            md,
+            "- Baselines: hyper-parameters from `{}`.",
+            experiment.baselines.display()
+        );
+    }
+    match &experiment.eval.generation {
+        Some(g) => {
+            let _ = writeln!(
+                md,
+                "- Fluency: {:?}, {} tokens in all (prompt included), stop at EOS: {}; the \
+                 weighted bi-/tri-gram entropy ×100.",
+                g.decoding, g.max_total_tokens, g.stop_at_eos
+            );
+        }
+        None => md.push_str("- Fluency: not measured.\n"),
+    }
+    for note in &experiment.notes {
+        let _ = writeln!(md, "- {note}");
+    }
+    Ok(md)
+}
