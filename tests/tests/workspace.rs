@@ -9,33 +9,69 @@ fn root() -> PathBuf {
     workspace_root()
 }
 
-#[test]
-fn readme_starts_with_the_main_job_then_the_tests() {
+/// The commands of the README's first `sh` block, without their trailing comments.
+fn readme_quick_start() -> Vec<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let commands: Vec<&str> = readme
+    readme
         .lines()
         .skip_while(|l| !l.starts_with("```sh"))
         .skip(1)
         .take_while(|l| !l.starts_with("```"))
-        .collect();
-    assert!(
-        commands[0].starts_with("cargo xtask reproduce table1"),
-        "{commands:?}"
-    );
-    assert!(
-        commands[1].starts_with("cargo test --workspace --release"),
-        "{commands:?}"
-    );
+        .map(|l| l.split('#').next().unwrap().trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The lines of `.ci/run` that run something (comments and blank lines dropped).
+fn ci_script_lines() -> Vec<String> {
     let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
-    assert!(
-        ci.contains("cargo test --workspace --release"),
-        ".ci/run must run the README's test command"
-    );
+    ci.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn readme_starts_with_the_main_job_then_the_tests() {
+    let commands = readme_quick_start();
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    assert_eq!(commands[0], "cargo xtask reproduce table1");
+    assert_eq!(commands[1], "cargo xtask test");
+}
+
+/// CI must do what a user's fresh clone does: run the README's test command as written,
+/// and fetch nothing that command does not fetch itself.
+#[test]
+fn ci_runs_the_readme_test_command_verbatim_and_fetches_nothing_else() {
+    let test_command = readme_quick_start()[1].clone();
+    let lines = ci_script_lines();
+    let runs_it = lines
+        .iter()
+        .any(|l| l.ends_with(&format!(" {test_command}")) || l == &test_command);
+    assert!(runs_it, ".ci/run must run `{test_command}` verbatim");
+    for line in &lines {
+        for fetch in ["fetch-model", "fetch-data", "cargo test"] {
+            assert!(
+                !line.contains(fetch),
+                ".ci/run runs `{fetch}` itself (`{line}`); the README's test command must do it"
+            );
+        }
+    }
 }
 
 #[test]
 fn every_experiment_file_loads_and_plans() {
-    for name in ["table1", "table2", "fig2", "figB3", "figB4", "figB5"] {
+    for name in [
+        "table1",
+        "table1-tuned",
+        "tune-kne",
+        "table2",
+        "fig2",
+        "figB3",
+        "figB4",
+        "figB5",
+    ] {
         let path = root().join("experiments").join(format!("{name}.toml"));
         let experiment = Experiment::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(experiment.name, name);
@@ -51,16 +87,102 @@ fn every_experiment_file_loads_and_plans() {
     let table1 = Experiment::load(&root().join("experiments/table1.toml")).unwrap();
     assert_eq!(
         table1.methods,
-        ["ft", "ft-l", "adalora", "rome", "memit", "kne"]
+        [
+            "ft",
+            "ft-l",
+            "adalora",
+            "rome",
+            "memit",
+            "kne",
+            "kne-transductive"
+        ]
     );
-    // The paper's Table 1 is recorded beside ours: 3 datasets × 6 methods × 4 metrics.
-    let values: usize = table1
-        .paper
-        .values()
-        .flat_map(|d| d.values())
-        .map(|m| m.len())
-        .sum();
-    assert_eq!(values, 72);
+    assert_eq!(
+        table1.baselines,
+        std::path::Path::new("experiments/baselines-easyedit.toml"),
+        "Table 1 shows the easyedit preset"
+    );
+    let count = |t: &std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, f64>>,
+    >|
+     -> usize { t.values().flat_map(|d| d.values()).map(|m| m.len()).sum() };
+    // The paper's Table 1 is recorded beside ours: 3 datasets × 6 methods × 4 metrics, and
+    // EasyEdit's corrected table for the five baselines.
+    assert_eq!(count(&table1.paper), 72);
+    assert_eq!(count(&table1.easyedit), 60);
+}
+
+/// No case a default table or figure evaluates was used to localize its main KNE cells, nor
+/// to tune its settings: every KNE cell except `kne-transductive` localizes on records
+/// outside the evaluated ones (in `--full` too), on the real dataset files.
+#[test]
+fn default_tables_localize_outside_the_evaluated_cases() {
+    use kne_bench::harness::split::{DatasetSplit, LocalizationSource, LocalizeFrom};
+    use kne_eval::data::Dataset;
+    let data_dir = kne_eval::data::default_data_dir();
+    let mut checked = 0;
+    for name in [
+        "table1", "table2", "fig2", "figB3", "figB4", "figB5", "tune-kne",
+    ] {
+        let experiment =
+            Experiment::load(&root().join("experiments").join(format!("{name}.toml"))).unwrap();
+        for full in [false, true] {
+            for cell in cells(&experiment, full).unwrap() {
+                if cell.method != "kne" {
+                    continue;
+                }
+                let transductive = cell.kne.localize_from == LocalizeFrom::Transductive;
+                assert!(
+                    !transductive || cell.label.starts_with("kne-transductive"),
+                    "{name}: cell `{}` localizes on the evaluated cases",
+                    cell.label
+                );
+                for dataset in &experiment.datasets {
+                    let dataset = Dataset::from_name(dataset).unwrap();
+                    let source = cell
+                        .kne
+                        .localize_from
+                        .resolve(dataset, experiment.evaluate)
+                        .unwrap();
+                    let split = DatasetSplit::load(
+                        dataset,
+                        experiment.evaluate,
+                        &data_dir,
+                        &[source],
+                        experiment.holdout,
+                    )
+                    .unwrap_or_else(|e| panic!("{e:#} (`cargo xtask fetch-data`)"));
+                    let limit = match (full, experiment.full_cases) {
+                        (false, _) => experiment.cases,
+                        (true, 0) => usize::MAX,
+                        (true, n) => n,
+                    };
+                    let evaluated = split.evaluated(limit);
+                    let (facts, text) = split.localization(source, cell.kne.localize).unwrap();
+                    assert_eq!(facts.len(), cell.kne.localize);
+                    let same_file = !text.starts_with(dataset.train_file().unwrap_or("-"))
+                        || experiment.evaluate == kne_bench::harness::split::EvaluatedFile::Train;
+                    let overlap = same_file
+                        && facts
+                            .iter()
+                            .any(|f| evaluated.iter().any(|e| e.index == f.index));
+                    assert_eq!(
+                        overlap,
+                        transductive,
+                        "{name} ({}): cell `{}` on {dataset}: localization {text}, {} evaluated",
+                        if full { "--full" } else { "quick" },
+                        cell.label,
+                        evaluated.len()
+                    );
+                    if source != LocalizationSource::Transductive {
+                        checked += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked}");
 }
 
 /// Every baseline layer index of `configs` (ft, ft-l, adalora, rome, memit).

@@ -11,8 +11,10 @@ mod fetch_model;
 mod fuzz;
 mod manifest;
 mod paths;
+mod promote;
 mod punkt;
 mod reproduce;
+mod test_cmd;
 mod wheel;
 
 use std::process::ExitCode;
@@ -35,12 +37,18 @@ enum Cmd {
     FetchData(fetch_data::FetchArgs),
     /// Check data/ against datasets/manifest.sha256 and datasets/punkt.sha256
     VerifyData(fetch_data::VerifyArgs),
-    /// Rerun a table or figure of the paper (experiments/<name>.toml → results/<name>/)
+    /// Rerun a table or figure of the paper (experiments/<name>.toml → a new
+    /// runs/<time>/<name>/), then compare it with the committed results/<name>/
     Reproduce(reproduce::Args),
     /// Write the reports of an experiment from the rows of all its shards
     Merge(reproduce::MergeArgs),
+    /// Commit a run as the new reference: copy runs/<time>/<name>/ over results/<name>/
+    Promote(reproduce::PromoteArgs),
     /// Run the criterion benches (`cargo bench -p kne-benches`)
     Bench(bench::Args),
+    /// Fetch every file the tests need (models, datasets, Punkt tables), then run
+    /// `cargo test --workspace --release -jN` (the README's test command)
+    Test(test_cmd::Args),
     /// Run the cargo-fuzz targets of fuzz/ for N seconds each (needs nightly and cargo-fuzz)
     Fuzz(fuzz::Args),
 }
@@ -54,7 +62,9 @@ fn main() -> ExitCode {
         Cmd::VerifyData(a) => fetch_data::verify(&root, a),
         Cmd::Reproduce(a) => reproduce::run(&root, a),
         Cmd::Merge(a) => reproduce::merge(&root, a),
+        Cmd::Promote(a) => reproduce::promote(&root, a),
         Cmd::Bench(a) => bench::run(&root, a),
+        Cmd::Test(a) => test_cmd::run(&root, a),
         Cmd::Fuzz(a) => fuzz::run(&root, a),
     };
     match result {

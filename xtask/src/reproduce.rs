@@ -17,6 +17,9 @@ pub enum Experiment {
     /// Table 1: six editing methods × three datasets × four metrics
     #[value(name = "table1")]
     Table1,
+    /// Table 1's baselines with our tuned preset (experiments/baselines.toml)
+    #[value(name = "table1-tuned")]
+    Table1Tuned,
     /// Table 2: KNE on two models × three datasets
     #[value(name = "table2")]
     Table2,
@@ -36,6 +39,10 @@ pub enum Experiment {
     /// (not part of `all`: it is a check of the method, not a figure of the paper)
     #[value(name = "kne-smoke")]
     KneSmoke,
+    /// KNE's settings for Table 1 (learning rate, scope, down only, m), tuned on WikiData
+    /// counterfact's train file (not part of `all`: the choice behind table1's [kne])
+    #[value(name = "tune-kne")]
+    TuneKne,
     /// KNE's learning rate for Gemma-3-270M, chosen on 4 WikiData counterfact cases (not
     /// part of `all`: a setting of table2, not a figure of the paper)
     #[value(name = "tune-gemma3-lr")]
@@ -50,7 +57,7 @@ impl Experiment {
     pub fn expand(self) -> Vec<Experiment> {
         use Experiment::*;
         match self {
-            All => vec![Table1, Table2, Fig2, FigB3, FigB4, FigB5],
+            All => vec![Table1, Table1Tuned, Table2, Fig2, FigB3, FigB4, FigB5],
             e => vec![e],
         }
     }
@@ -61,12 +68,14 @@ impl Experiment {
         use Experiment::*;
         match self {
             Table1 => "table1",
+            Table1Tuned => "table1-tuned",
             Table2 => "table2",
             Fig2 => "fig2",
             FigB3 => "figB3",
             FigB4 => "figB4",
             FigB5 => "figB5",
             KneSmoke => "kne-smoke",
+            TuneKne => "tune-kne",
             TuneGemma3Lr => "tune-gemma3-lr",
             All => "all",
         }
@@ -81,6 +90,14 @@ impl Experiment {
                  ZsRE and WikiData recent (recent_train.json stands in for the unavailable \
                  test file); Edit Succ., Portability, Locality, Fluency per cell, beside the \
                  paper's Llama2-7b-chat numbers"
+            }
+            Table1Tuned => {
+                "Table 1's five baselines with our tuned hyper-parameters \
+                 (experiments/baselines.toml) on the same cases as table1"
+            }
+            TuneKne => {
+                "KNE's learning rate, selection scope, module set and Riemann steps, each varied \
+                 alone on WikiData counterfact's train file (the choice behind table1's [kne])"
             }
             Table2 => {
                 "Table 2: KNE on two models × the three datasets (SmolLM2-135M-Instruct and \
@@ -122,10 +139,14 @@ pub struct Args {
     /// Run every case of every dataset instead of the documented default case limits
     #[arg(long)]
     pub full: bool,
-    /// Run only shard I of N (`I/N`, cases with index % N == I); `cargo xtask merge`
-    /// then writes the reports from every shard's rows
-    #[arg(long)]
+    /// Run only shard I of N (`I/N`, cases with index % N == I) into the folder `--run`
+    /// names; `cargo xtask merge --run DIR` then writes the reports from every shard's rows
+    #[arg(long, requires = "run")]
     pub shard: Option<String>,
+    /// The run's folder [default: a new `runs/<UTC time>/`, so every cell is recomputed];
+    /// an existing folder is resumed (its finished cases are skipped)
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -133,6 +154,23 @@ pub struct MergeArgs {
     /// Which table or figure
     #[arg(value_enum)]
     pub experiment: Experiment,
+    /// The reports of a `--full` run
+    #[arg(long)]
+    pub full: bool,
+    /// The run folder whose shards are merged (then compared with `results/`)
+    /// [default: `results/` itself]
+    #[arg(long, value_name = "DIR")]
+    pub run: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PromoteArgs {
+    /// Which table or figure
+    #[arg(value_enum)]
+    pub experiment: Experiment,
+    /// The run folder to commit as the new reference (holds `<experiment>/`)
+    #[arg(long, value_name = "DIR")]
+    pub run: PathBuf,
     /// The reports of a `--full` run
     #[arg(long)]
     pub full: bool,
@@ -150,7 +188,8 @@ pub struct Inputs {
 pub struct Plan {
     pub experiment: Experiment,
     pub config: PathBuf,
-    pub out_dir: PathBuf,
+    /// The committed reference results, `results/<name>/`.
+    pub reference_dir: PathBuf,
     pub full: bool,
 }
 
@@ -161,7 +200,7 @@ impl Plan {
             config: root
                 .join("experiments")
                 .join(format!("{}.toml", experiment.name())),
-            out_dir: root.join("results").join(experiment.name()),
+            reference_dir: root.join("results").join(experiment.name()),
             full,
         }
     }
@@ -221,8 +260,15 @@ fn kne(root: &Path, args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Runs one experiment through the harness (resumable: finished cases are skipped).
-pub fn execute(root: &Path, inputs: &Inputs, plan: &Plan, shard: Option<&str>) -> Result<()> {
+/// Runs one experiment through the harness into `run` (a new `runs/<time>/` when `None`);
+/// resumable: finished cases of an existing run folder are skipped.
+pub fn execute(
+    root: &Path,
+    inputs: &Inputs,
+    plan: &Plan,
+    run: Option<&Path>,
+    shard: Option<&str>,
+) -> Result<()> {
     if !plan.config.exists() {
         bail!("{} is missing", paths::show(root, &plan.config));
     }
@@ -234,9 +280,12 @@ pub fn execute(root: &Path, inputs: &Inputs, plan: &Plan, shard: Option<&str>) -
         inputs.model.display().to_string(),
         "--data-dir".into(),
         inputs.data.join("knowedit").display().to_string(),
-        "--out".into(),
+        "--reference".into(),
         root.join("results").display().to_string(),
     ];
+    if let Some(run) = run {
+        args.extend(["--run".into(), run.display().to_string()]);
+    }
     if plan.full {
         args.push("--full".into());
     }
@@ -325,18 +374,75 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
             plan.experiment.name(),
             plan.experiment.what()
         );
-        println!("  config:  {}", paths::show(root, &plan.config));
-        println!("  outputs: {}/", paths::show(root, &plan.out_dir));
+        println!("  config:    {}", paths::show(root, &plan.config));
+        match &args.run {
+            Some(run) => println!("  outputs:   {}/{}/", paths::show(root, run), e.name()),
+            None => println!("  outputs:   a new folder runs/<UTC time>/{}/", e.name()),
+        }
+        println!(
+            "  reference: {}/ (compared cell by cell at the end)",
+            paths::show(root, &plan.reference_dir)
+        );
         ensure_experiment_models(root, &plan.config)?;
-        execute(root, &inputs, &plan, args.shard.as_deref())?;
+        execute(
+            root,
+            &inputs,
+            &plan,
+            args.run.as_deref(),
+            args.shard.as_deref(),
+        )?;
     }
     Ok(())
 }
 
-/// `cargo xtask merge <experiment>`: the reports from every shard's rows.
+/// `cargo xtask merge <experiment> [--run DIR]`: the reports from every shard's rows (and,
+/// for a run folder, the comparison with `results/`).
 pub fn merge(root: &Path, args: MergeArgs) -> Result<()> {
     for e in args.experiment.expand() {
         let plan = Plan::new(root, e, args.full);
+        let mut kne_args = vec![
+            "report".to_string(),
+            "--experiment".into(),
+            plan.config.display().to_string(),
+        ];
+        match &args.run {
+            Some(run) => kne_args.extend([
+                "--out".into(),
+                run.display().to_string(),
+                "--reference".into(),
+                root.join("results").display().to_string(),
+            ]),
+            None => kne_args.extend(["--out".into(), root.join("results").display().to_string()]),
+        }
+        if plan.full {
+            kne_args.push("--full".into());
+        }
+        kne(root, &kne_args)?;
+    }
+    Ok(())
+}
+
+/// `cargo xtask promote <experiment> --run DIR`: the run becomes the committed reference
+/// `results/<name>/` (replaced whole, atomically), and its reports and `results/claims.md`
+/// are rewritten there. The run's `comparison.md` (against the old reference) is left out.
+pub fn promote(root: &Path, args: PromoteArgs) -> Result<()> {
+    for e in args.experiment.expand() {
+        let plan = Plan::new(root, e, args.full);
+        let source = args.run.join(e.name());
+        if !source.join("summary.csv").exists() {
+            bail!(
+                "{} holds no finished run of {} (no summary.csv; `cargo xtask merge --run {}` writes it)",
+                paths::show(root, &source),
+                e.name(),
+                paths::show(root, &args.run)
+            );
+        }
+        crate::promote::replace_dir(&source, &plan.reference_dir, &["comparison.md"])?;
+        println!(
+            "promote: {} is now {}",
+            paths::show(root, &source),
+            paths::show(root, &plan.reference_dir)
+        );
         let mut kne_args = vec![
             "report".to_string(),
             "--experiment".into(),
@@ -368,7 +474,15 @@ mod tests {
         let names: Vec<_> = Experiment::All.expand().iter().map(|e| e.name()).collect();
         assert_eq!(
             names,
-            ["table1", "table2", "fig2", "figB3", "figB4", "figB5"]
+            [
+                "table1",
+                "table1-tuned",
+                "table2",
+                "fig2",
+                "figB3",
+                "figB4",
+                "figB5"
+            ]
         );
         assert_eq!(
             Experiment::from_str("figb3", false).unwrap(),
