@@ -63,6 +63,9 @@ fn runs_resumes_shards_and_repeats_exactly() {
     assert!(es > 50.0, "KNE edit success {es}");
     let md = std::fs::read_to_string(first.join("tiny/summary.md")).unwrap();
     assert!(md.contains("*paper* 99.02"), "{md}");
+    // Counterfact test records have rephrased prompts: Generalization is reported.
+    assert_eq!(stats[4].count, 3);
+    assert!(md.contains("| Generalization |"), "{md}");
     // The caption states where the ensemble came from: the train file, not evaluated cases.
     assert!(
         md.contains("first 1 records of `wiki_counterfact/train_cf.json`"),

@@ -15,7 +15,7 @@ use anyhow::Result;
 use super::bootstrap::{bootstrap_ci, ols_slope};
 use super::experiment::Experiment;
 use super::plan::cells;
-use super::report::{METRICS, MetricOf, read_cell_rows};
+use super::report::{METRICS, MetricOf, N_METRICS, read_cell_rows};
 
 const ES: usize = 0;
 const PORTABILITY: usize = 1;
@@ -30,7 +30,7 @@ type PerCase = BTreeMap<usize, f64>;
 /// An experiment's per-case values: `dataset → cell label → metric → case → value`.
 struct Rows {
     experiment: Experiment,
-    cells: BTreeMap<String, BTreeMap<String, [PerCase; 4]>>,
+    cells: BTreeMap<String, BTreeMap<String, [PerCase; N_METRICS]>>,
 }
 
 impl Rows {
@@ -54,7 +54,7 @@ fn load(root: &Path, results: &Path, name: &str) -> Option<Rows> {
         let mut by_cell = BTreeMap::new();
         for cell in cells(&experiment, false).ok()? {
             let rows = read_cell_rows(&dir.join(dataset).join(&cell.label)).ok()?;
-            let values: [PerCase; 4] = METRICS.map(|(_, _, get): (_, _, MetricOf)| {
+            let values: [PerCase; N_METRICS] = METRICS.map(|(_, _, get): (_, _, MetricOf)| {
                 rows.iter()
                     .filter(|r| r.scores.index < experiment.cases)
                     .filter_map(|r| get(&r.scores).map(|v| (r.scores.index, 100.0 * v)))

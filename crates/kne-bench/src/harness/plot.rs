@@ -1,4 +1,4 @@
-//! PNG plots of a KNE sweep: the four metrics against the swept value.
+//! PNG plots of a KNE sweep: the metrics against the swept value.
 
 use std::path::Path;
 
@@ -7,19 +7,19 @@ use plotters::prelude::*;
 
 use super::experiment::Experiment;
 use super::plan::Cell;
-use super::report::{METRICS, MetricStat};
+use super::report::{METRICS, MetricStat, N_METRICS};
 
-/// A 2×2 grid (one panel per metric) of ours ± the 95 % interval against the sweep values.
+/// A 3×2 grid (one panel per metric) of ours ± the 95 % interval against the sweep values.
 pub fn plot_sweep(
     experiment: &Experiment,
     dataset: &str,
-    cells: &[(Cell, [MetricStat; 4], usize)],
+    cells: &[(Cell, [MetricStat; N_METRICS], usize)],
     path: &Path,
 ) -> Result<()> {
     // The encoder picks the format from the extension, so the temporary name ends in .png.
     let tmp = path.with_extension("tmp.png");
     {
-        let root = BitMapBackend::new(&tmp, (1200, 900)).into_drawing_area();
+        let root = BitMapBackend::new(&tmp, (1500, 900)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         let sweep = experiment
             .sweep
@@ -36,7 +36,7 @@ pub fn plot_sweep(
             .map(|(c, _, _)| c.sweep_value.clone().unwrap_or_else(|| c.label.clone()))
             .collect();
         for (panel, (m, (_, heading, _))) in root
-            .split_evenly((2, 2))
+            .split_evenly((2, 3))
             .iter()
             .zip(METRICS.iter().enumerate())
         {

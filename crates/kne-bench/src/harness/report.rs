@@ -18,12 +18,17 @@ use crate::results::{Row, write_atomic};
 /// A metric of a case's scores.
 pub type MetricOf = fn(&CaseScores) -> Option<f64>;
 
-/// The four metrics of the paper's tables: (key in `[paper]`, heading, accessor).
-pub const METRICS: [(&str, &str, MetricOf); 4] = [
+/// How many metrics a report has.
+pub const N_METRICS: usize = 5;
+
+/// The paper's four metrics, then EasyEdit's Generalization (the edit's accuracy on the
+/// rephrased prompt, where the data has one): (key in `[paper]`, heading, accessor).
+pub const METRICS: [(&str, &str, MetricOf); N_METRICS] = [
     ("es", "Edit Succ.", |s| s.edit_success),
     ("portability", "Portability", |s| s.portability),
     ("locality", "Locality", |s| s.locality),
     ("fluency", "Fluency", |s| s.fluency),
+    ("generalization", "Generalization", |s| s.rephrase),
 ];
 
 /// One metric of one cell: mean ×100 over the cases that have it, its interval, count.
@@ -79,7 +84,7 @@ pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
 }
 
 /// Per dataset and cell, the four metrics and the number of failed edits.
-pub type Table = BTreeMap<String, Vec<(Cell, [MetricStat; 4], usize)>>;
+pub type Table = BTreeMap<String, Vec<(Cell, [MetricStat; N_METRICS], usize)>>;
 
 /// Rows of the cases the run plans (the first `cases`, or `full_cases` with `--full`), so a
 /// smaller rerun of a folder that holds more rows reports what it says.
@@ -197,6 +202,17 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str
         md.push_str(&"---|".repeat(cells.len()));
         md.push('\n');
         for (m, (key, heading, _)) in METRICS.iter().enumerate() {
+            // A metric no cell has and no reference gives (Generalization without rephrase
+            // prompts) is left out.
+            let present = cells.iter().any(|(cell, stats, _)| {
+                stats[m].mean.is_some()
+                    || [&experiment.paper, &experiment.easyedit]
+                        .iter()
+                        .any(|r| reference_value(r, dataset, &cell.label, key).is_some())
+            });
+            if !present {
+                continue;
+            }
             let _ = write!(md, "| {heading} |");
             for (cell, stats, _) in cells {
                 let s = stats[m];
