@@ -237,23 +237,38 @@ pub fn preflight(root: &Path) -> Result<Inputs> {
     Ok(Inputs { model, data })
 }
 
-/// `cargo run --release -p kne-bench --bin kne -- ARGS` in the workspace root.
+/// Builds the `kne` binary and runs `kne ARGS` in the workspace root.
+///
+/// The build is `cargo build --release --workspace --bin kne`, not `cargo run -p kne-bench`:
+/// with the whole workspace selected, burn and its dependencies are built with the same
+/// features as `cargo xtask test`'s `cargo test --workspace --release`, so the two README
+/// commands share one build of them instead of compiling burn twice.
 fn kne(root: &Path, args: &[String]) -> Result<()> {
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(root)
-            .args([
-                "run",
-                "--release",
-                "--quiet",
-                "-p",
-                "kne-bench",
-                "--bin",
-                "kne",
-                "--",
-            ])
-            .args(args)
-            .status()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(&cargo)
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--workspace",
+            "--bin",
+            "kne",
+            "--quiet",
+        ])
+        .status()?;
+    if !status.success() {
+        bail!("building the `kne` binary failed ({status})");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_absolute() { t } else { root.join(t) })
+        .unwrap_or_else(|| root.join("target"));
+    let binary = target.join("release").join("kne");
+    let status = std::process::Command::new(&binary)
+        .current_dir(root)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {}", binary.display()))?;
     if !status.success() {
         bail!("`kne {}` failed ({status})", args.join(" "));
     }
