@@ -16,6 +16,7 @@ use super::bootstrap::{bootstrap_ci, ols_slope};
 use super::experiment::Experiment;
 use super::plan::cells;
 use super::report::{METRICS, MetricOf, N_METRICS, read_cell_rows};
+use super::runner::CellRow;
 
 const ES: usize = 0;
 const PORTABILITY: usize = 1;
@@ -25,7 +26,17 @@ const LOCALITY: usize = 2;
 const RESAMPLES: usize = 2000;
 
 /// Per-case values ×100 of one metric of one cell, by case index.
-type PerCase = BTreeMap<usize, f64>;
+pub type PerCase = BTreeMap<usize, f64>;
+
+/// Each metric's per-case values ×100 of the rows of cases below `limit`.
+pub fn per_case_values(rows: &[CellRow], limit: usize) -> [PerCase; N_METRICS] {
+    METRICS.map(|(_, _, get): (_, _, MetricOf)| {
+        rows.iter()
+            .filter(|r| r.scores.index < limit)
+            .filter_map(|r| get(&r.scores).map(|v| (r.scores.index, 100.0 * v)))
+            .collect()
+    })
+}
 
 /// An experiment's per-case values: `dataset → cell label → metric → case → value`.
 struct Rows {
@@ -54,12 +65,7 @@ fn load(root: &Path, results: &Path, name: &str) -> Option<Rows> {
         let mut by_cell = BTreeMap::new();
         for cell in cells(&experiment, false).ok()? {
             let rows = read_cell_rows(&dir.join(dataset).join(&cell.label)).ok()?;
-            let values: [PerCase; N_METRICS] = METRICS.map(|(_, _, get): (_, _, MetricOf)| {
-                rows.iter()
-                    .filter(|r| r.scores.index < experiment.cases)
-                    .filter_map(|r| get(&r.scores).map(|v| (r.scores.index, 100.0 * v)))
-                    .collect()
-            });
+            let values = per_case_values(&rows, experiment.cases);
             any |= !values[ES].is_empty();
             by_cell.insert(cell.label.clone(), values);
         }
@@ -123,6 +129,14 @@ impl Paired {
             Some(_) => Verdict::Tie,
             None => Verdict::Undecided,
         }
+    }
+
+    /// `+1.2 [-0.5, 3.0]`: the difference and its interval.
+    pub fn difference_text(&self) -> String {
+        let ci = self
+            .ci
+            .map_or(String::new(), |(lo, hi)| format!(" [{lo:+.1}, {hi:+.1}]"));
+        format!("{:+.1}{ci}", self.diff)
     }
 
     fn evidence(&self, a: &str, b: &str) -> String {

@@ -150,10 +150,11 @@ pub fn write_reports(
     }
     write_atomic(&out.join("summary.csv"), csv.as_bytes())?;
     let caption = super::caption::caption(experiment, &cells(experiment, full)?, out, full)?;
-    write_atomic(
-        &out.join("summary.md"),
-        markdown(experiment, &table, command, &caption).as_bytes(),
-    )?;
+    let mut md = markdown(experiment, &table, command, &caption);
+    if experiment.sweep.is_some() {
+        md.push_str(&paired_to_first(&table, out, full, experiment)?);
+    }
+    write_atomic(&out.join("summary.md"), md.as_bytes())?;
     if experiment.sweep.is_some() {
         for (dataset, cells) in &table {
             plot_sweep(
@@ -177,6 +178,58 @@ fn reference_value(
     metric: &str,
 ) -> Option<f64> {
     references.get(dataset)?.get(cell)?.get(metric).copied()
+}
+
+/// For a sweep: each point's paired difference to the first point, per metric (same cases
+/// on both sides, bootstrap 95 % interval), which is what a choice between points rests on.
+fn paired_to_first(
+    table: &Table,
+    out: &Path,
+    full: bool,
+    experiment: &Experiment,
+) -> Result<String> {
+    use super::claims::{paired, per_case_values};
+    let limit = match (full, experiment.full_cases) {
+        (false, _) => experiment.cases,
+        (true, 0) => usize::MAX,
+        (true, n) => n,
+    };
+    let mut md = String::new();
+    for (dataset, cells) in table {
+        let Some((first, _, _)) = cells.first() else {
+            continue;
+        };
+        let values_of = |label: &str| -> Result<_> {
+            Ok(per_case_values(
+                &read_cell_rows(&out.join(dataset).join(label))?,
+                limit,
+            ))
+        };
+        let base = values_of(&first.label)?;
+        let _ = write!(
+            md,
+            "\n### {dataset}: paired difference to `{}` (×100, [95 % interval], cases)\n\n| cell |",
+            first.label
+        );
+        for (_, heading, _) in METRICS {
+            let _ = write!(md, " {heading} |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---|".repeat(METRICS.len()));
+        md.push('\n');
+        for (cell, _, _) in cells.iter().skip(1) {
+            let values = values_of(&cell.label)?;
+            let _ = write!(md, "| {} |", cell.label);
+            for m in 0..METRICS.len() {
+                let text = paired(&values[m], &base[m]).map_or("–".into(), |p| {
+                    format!("{} ({})", p.difference_text(), p.cases)
+                });
+                let _ = write!(md, " {text} |");
+            }
+            md.push('\n');
+        }
+    }
+    Ok(md)
 }
 
 fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str) -> String {
