@@ -66,6 +66,7 @@ fn every_experiment_file_loads_and_plans() {
         "table1",
         "table1-tuned",
         "tune-kne",
+        "tune-ftl",
         "table2",
         "fig2",
         "figB3",

@@ -43,6 +43,10 @@ pub enum Experiment {
     /// counterfact's train file (not part of `all`: the choice behind table1's [kne])
     #[value(name = "tune-kne")]
     TuneKne,
+    /// FT-L's norm constraint ε for the tuned baseline preset, tuned on WikiData
+    /// counterfact's train file (not part of `all`)
+    #[value(name = "tune-ftl")]
+    TuneFtl,
     /// KNE's learning rate for Gemma-3-270M, chosen on 4 WikiData counterfact cases (not
     /// part of `all`: a setting of table2, not a figure of the paper)
     #[value(name = "tune-gemma3-lr")]
@@ -76,6 +80,7 @@ impl Experiment {
             FigB5 => "figB5",
             KneSmoke => "kne-smoke",
             TuneKne => "tune-kne",
+            TuneFtl => "tune-ftl",
             TuneGemma3Lr => "tune-gemma3-lr",
             All => "all",
         }
@@ -98,6 +103,10 @@ impl Experiment {
             TuneKne => {
                 "KNE's learning rate, selection scope, module set and Riemann steps, each varied \
                  alone on WikiData counterfact's train file (the choice behind table1's [kne])"
+            }
+            TuneFtl => {
+                "FT-L's norm constraint ε (5e-4, 2e-3, 5e-3, 2e-2, none) on WikiData \
+                 counterfact's train file (the choice behind the tuned preset's ε)"
             }
             Table2 => {
                 "Table 2: KNE on two models × the three datasets (SmolLM2-135M-Instruct and \
