@@ -62,7 +62,21 @@ pub fn scores_for(
             .expect("valid template"),
     );
     bar.set_prefix(format!("{dataset}/{}", cell.label));
-    let scores = attribute(&loaded.model, &facts, &cell.kne.attribution, |_| bar.inc(1))?;
+    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let started = std::time::Instant::now();
+    let scores = attribute(&loaded.model, &facts, &cell.kne.attribution, |_| {
+        bar.inc(1);
+        // Without a terminal (a background run's log), one plain line per fact.
+        if plain {
+            eprintln!(
+                "{dataset}/{}: localized {}/{} facts ({facts_text}), {:.0} s",
+                cell.label,
+                bar.position(),
+                facts.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+    })?;
     bar.finish_and_clear();
     scores.save(&path)?;
     Ok(scores)

@@ -308,6 +308,16 @@ fn run_model(
                     log.append(&Row { meta, data })?;
                 }
                 bar.inc(batch.len() as u64);
+                // A run in the background (`nohup … > log`) has no terminal to draw the bar
+                // on: one plain line per batch says how far it is.
+                if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    eprintln!(
+                        "{name}/{}: {}/{} cases, {wall_s:.1} s per case",
+                        cell.label,
+                        bar.position(),
+                        todo.len()
+                    );
+                }
             }
             bar.finish();
         }
