@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use kne_eval::data::Dataset;
 use serde::Deserialize;
 
 use super::experiment::{Experiment, KneSettings};
 use super::plan::Cell;
+use super::report::read_rows_as;
 use super::split::{LocalizationSource, reserves_holdout};
 
 /// The fields of a result row that say where it came from.
@@ -23,31 +24,7 @@ pub struct RowHead {
 
 /// The [`RowHead`]s of every row in a cell folder (every shard's file).
 pub fn row_heads(cell_dir: &Path) -> Result<BTreeSet<RowHead>> {
-    let mut heads = BTreeSet::new();
-    let Ok(entries) = std::fs::read_dir(cell_dir) else {
-        return Ok(heads);
-    };
-    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        let is_rows = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("rows") && n.ends_with(".jsonl"));
-        if !is_rows {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let head: RowHead = serde_json::from_str(line)
-                .with_context(|| format!("{}: line {}: not a result row", path.display(), n + 1))?;
-            heads.insert(head);
-        }
-    }
-    Ok(heads)
+    Ok(read_rows_as::<RowHead>(cell_dir)?.into_iter().collect())
 }
 
 /// What the evaluated file is, and whether it stands in for another.

@@ -52,9 +52,9 @@ impl MetricStat {
     }
 }
 
-/// Rows of one cell, from every shard's file, one per case (the first if a case repeats).
-pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
-    let mut by_case: BTreeMap<usize, CellRow> = BTreeMap::new();
+/// Every row of a cell folder's rows files (every shard's, in file-name order), parsed as
+/// `T` (a whole [`Row`], or the few fields a caller needs).
+pub fn read_rows_as<T: serde::de::DeserializeOwned>(cell_dir: &Path) -> Result<Vec<T>> {
     let Ok(entries) = std::fs::read_dir(cell_dir) else {
         return Ok(Vec::new());
     };
@@ -67,6 +67,7 @@ pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
         })
         .collect();
     files.sort();
+    let mut rows = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("reading {}", file.display()))?;
@@ -75,10 +76,19 @@ pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
         {
-            let row: Row<CellRow> = serde_json::from_str(line)
-                .with_context(|| format!("{}: line {}: not a result row", file.display(), n + 1))?;
-            by_case.entry(row.data.scores.index).or_insert(row.data);
+            rows.push(serde_json::from_str(line).with_context(|| {
+                format!("{}: line {}: not a result row", file.display(), n + 1)
+            })?);
         }
+    }
+    Ok(rows)
+}
+
+/// Rows of one cell, from every shard's file, one per case (the first if a case repeats).
+pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
+    let mut by_case: BTreeMap<usize, CellRow> = BTreeMap::new();
+    for row in read_rows_as::<Row<CellRow>>(cell_dir)? {
+        by_case.entry(row.data.scores.index).or_insert(row.data);
     }
     Ok(by_case.into_values().collect())
 }
