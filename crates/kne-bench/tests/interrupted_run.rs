@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +28,19 @@ fn reproduce(experiment: &Path, out: &Path, log: &Path) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log).unwrap());
+    // A shell starts background jobs (`cargo xtask test &`, `nohup … &`) with SIGINT
+    // ignored, and children inherit that: kne would then finish its run instead of
+    // stopping, and the test would fail for a reason outside kne. The child gets the
+    // default action back, as a foreground process has it.
+    // SAFETY: `signal` is async-signal-safe, which is all `pre_exec` requires.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::signal(libc::SIGINT, libc::SIG_DFL) == libc::SIG_ERR {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     cmd
 }
 
