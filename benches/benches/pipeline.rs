@@ -125,6 +125,7 @@ fn ensemble(loaded: &LoadedModel) -> kne_attr::Ensemble {
     let scores = Scores {
         axis: NeuronAxis::Out,
         steps: 1,
+        quadrature: Default::default(),
         facts: 1,
         sites,
     };

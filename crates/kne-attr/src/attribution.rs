@@ -3,8 +3,10 @@
 //! For a site `y = W x` and a neuron `k`, Eq. 5 is
 //! `Attr(w_k) = w̄_k · (1/m) Σ_i Σ_j ∂P(y_j | x, (i/m) w̄)/∂w_k`, where `P(y_j | …)` is the
 //! teacher-forced probability of answer token `j` and the path scales the site's weight.
+//! That is the right Riemann sum of `w̄_k ∫₀¹ ∂P(α w̄)/∂w_k dα`; [`Quadrature`] can replace it
+//! by Gauss–Legendre nodes `α_i` and weights `c_i` (fewer evaluations, same integral).
 //! Scaling `W` by α scales the site's output by α, so
-//! - the m Riemann steps are m batch rows of one forward (row i scales the site by i/m),
+//! - the m steps are m batch rows of one forward (row i scales the site by α_i = i/m),
 //! - with `g_i = ∂(Σ_j P_j)/∂y` at step i (read from the hook's probe), the chain rule gives
 //!   `w̄_k · ∂P/∂w_k = Σ_t y_{t,k} g_{t,k}` for an output neuron (row of PyTorch `W`) and
 //!   `Σ_t x_{t,c} (g_t W)_c` for an input neuron (column of PyTorch `W`).
@@ -24,7 +26,9 @@ use burn::tensor::{Int, Tensor, TensorData};
 use kne_model::{Captures, Interventions, Llama, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
-use crate::{AttrError, NeuronAxis, Scores};
+use std::num::NonZeroUsize;
+
+use crate::{AttrError, NeuronAxis, Quadrature, Scores};
 
 /// What to attribute and how finely.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +52,9 @@ pub struct AttributionConfig {
     /// machine's matmul peak than several small ones.
     #[serde(default = "default_max_rows")]
     pub max_rows: usize,
+    /// How the `steps` path points are placed (default: the paper's right Riemann sum).
+    #[serde(default, skip_serializing_if = "Quadrature::is_riemann")]
+    pub quadrature: Quadrature,
 }
 
 fn default_max_rows() -> usize {
@@ -70,6 +77,7 @@ impl Default for AttributionConfig {
             modules: all_modules(),
             layers: None,
             max_rows: default_max_rows(),
+            quadrature: Quadrature::Riemann,
         }
     }
 }
@@ -158,6 +166,10 @@ pub fn attribute_fact(
     let span = fact.target_ids.len();
     let device = model.device();
     let m = config.steps;
+    let nodes = config.quadrature.nodes(
+        NonZeroUsize::new(m)
+            .ok_or_else(|| AttrError::Config("`steps` must be at least 1".into()))?,
+    );
     let per_forward = (config.max_rows / m).max(1);
     let targets: Vec<i64> = fact.target_ids.iter().map(|&t| t as i64).collect();
     let targets = Tensor::<3, Int>::from_data(TensorData::new(targets, [1, span, 1]), &device);
@@ -176,7 +188,7 @@ pub fn attribute_fact(
             let mut hooks = Interventions::new();
             for (block, &site) in chunk.iter().enumerate() {
                 hooks = hooks
-                    .scale_output(site, block_scales(block, chunk.len(), m, &device))
+                    .scale_output(site, block_scales(block, chunk.len(), &nodes, &device))
                     .capture(site);
             }
             let mut captures = Captures::new();
@@ -203,7 +215,8 @@ pub fn attribute_fact(
                     .grad(&grads)
                     .ok_or_else(|| AttrError::Config(format!("no gradient reached {site}")))?
                     .narrow(0, block * m, m);
-                let values = neuron_scores(model, site, config.axis, captured, block * m, grad, m)?;
+                let grad = integrate_steps(grad, config.quadrature, &nodes, &device);
+                let values = neuron_scores(model, site, config.axis, captured, block * m, grad)?;
                 scores.insert(site, values);
             }
         }
@@ -212,21 +225,28 @@ pub fn attribute_fact(
     Ok(Scores {
         axis: config.axis,
         steps: m,
+        quadrature: config.quadrature,
         facts: 1,
         sites: scores,
     })
 }
 
-/// Per-row scales of a batch of `blocks · m` rows in which block `block` runs the Riemann
-/// steps `i/m` (i = 1..m) and every other row keeps scale 1.
+/// Per-row scales of a batch of `blocks · m` rows in which block `block` runs the path
+/// points `α_1 … α_m` and every other row keeps scale 1.
 ///
 /// # Shapes
 /// - → `[blocks · m]`
-fn block_scales(block: usize, blocks: usize, m: usize, device: &burn::tensor::Device) -> Tensor<1> {
+fn block_scales(
+    block: usize,
+    blocks: usize,
+    nodes: &[(f64, f64)],
+    device: &burn::tensor::Device,
+) -> Tensor<1> {
+    let m = nodes.len();
     let scales: Vec<f32> = (0..blocks * m)
         .map(|row| {
             if row / m == block {
-                (row % m + 1) as f32 / m as f32
+                nodes[row % m].0 as f32
             } else {
                 1.0
             }
@@ -235,24 +255,46 @@ fn block_scales(block: usize, blocks: usize, m: usize, device: &burn::tensor::De
     Tensor::from_data(TensorData::new(scales, [blocks * m]), device)
 }
 
-/// Σ over positions of activation × step-averaged gradient, per neuron. The site's own
+/// The quadrature of the per-step gradients: `Σ_i c_i g_i`. The Riemann sum keeps its
+/// original arithmetic (sum, then divide by m), so its scores stay bit-identical to the
+/// runs made before the rule was configurable.
+///
+/// # Shapes
+/// - `grad`: `[m, seq, d_out]` (one row per path point) → `[seq, d_out]`
+fn integrate_steps(
+    grad: Tensor<3>,
+    quadrature: Quadrature,
+    nodes: &[(f64, f64)],
+    device: &burn::tensor::Device,
+) -> Tensor<2> {
+    let [m, seq, d_out] = grad.dims();
+    match quadrature {
+        Quadrature::Riemann => grad.sum_dim(0).reshape([seq, d_out]).div_scalar(m as f32),
+        Quadrature::GaussLegendre => {
+            let weights: Vec<f32> = nodes.iter().map(|&(_, c)| c as f32).collect();
+            let weights = Tensor::<1>::from_data(TensorData::new(weights, [m]), device);
+            (grad * weights.reshape([m, 1, 1]))
+                .sum_dim(0)
+                .reshape([seq, d_out])
+        }
+    }
+}
+
+/// Σ over positions of activation × path-integrated gradient, per neuron. The site's own
 /// block starts at row `row`; its activations are read there (other blocks may scale sites
 /// that feed this one).
 ///
 /// # Shapes
-/// - `grad`: `[m, seq, d_out]` (one row per Riemann step)
+/// - `grad`: `[seq, d_out]` (the quadrature of the steps' gradients)
 fn neuron_scores(
     model: &Llama,
     site: Site,
     axis: NeuronAxis,
     captured: &kne_model::Captured,
     row: usize,
-    grad: Tensor<3>,
-    m: usize,
+    grad: Tensor<2>,
 ) -> Result<Vec<f64>, AttrError> {
-    let [_, seq, d_out] = grad.dims();
-    // Mean over the steps: the Riemann sum's 1/m.
-    let grad = grad.sum_dim(0).reshape([seq, d_out]).div_scalar(m as f32);
+    let [seq, d_out] = grad.dims();
     let per_neuron = match axis {
         NeuronAxis::Out => {
             let y = captured
@@ -288,11 +330,26 @@ pub fn attribute(
     model: &Llama,
     facts: &[FactTokens],
     config: &AttributionConfig,
-    mut on_fact: impl FnMut(usize),
+    on_fact: impl FnMut(usize),
 ) -> Result<Scores, AttrError> {
     if facts.is_empty() {
         return Err(AttrError::Empty);
     }
+    let empty = Scores::empty(config.axis, config.steps).with_quadrature(config.quadrature);
+    attribute_onto(empty, model, facts, config, on_fact)
+}
+
+/// Adds the attribution of `facts`, one fact after the other, to `total` (the sum over
+/// the facts before them). Resuming a localization from a saved partial sum this way does
+/// the same additions in the same order as one [`attribute`] over all facts, so the
+/// result is bit-identical.
+pub fn attribute_onto(
+    mut total: Scores,
+    model: &Llama,
+    facts: &[FactTokens],
+    config: &AttributionConfig,
+    mut on_fact: impl FnMut(usize),
+) -> Result<Scores, AttrError> {
     let tracked;
     let model = if model.device().is_autodiff() {
         model
@@ -300,14 +357,15 @@ pub fn attribute(
         tracked = model.frozen_autodiff();
         &tracked
     };
-    let mut total = Scores::empty(config.axis, config.steps);
-    for (index, fact) in facts.iter().enumerate() {
+    let first = total.facts;
+    for (offset, fact) in facts.iter().enumerate() {
+        let index = first + offset;
         let scores = attribute_fact(model, fact, config).map_err(|e| AttrError::Fact {
             index,
             message: e.to_string(),
         })?;
         total.accumulate(&scores)?;
-        on_fact(index);
+        on_fact(offset);
     }
     Ok(total)
 }

@@ -10,12 +10,14 @@ mod attribution;
 mod axis;
 mod ensemble;
 mod error;
+mod quadrature;
 mod scores;
 mod selection;
 
-pub use attribution::{AttributionConfig, FactTokens, attribute, attribute_fact};
+pub use attribution::{AttributionConfig, FactTokens, attribute, attribute_fact, attribute_onto};
 pub use axis::NeuronAxis;
 pub use ensemble::Ensemble;
 pub use error::AttrError;
+pub use quadrature::Quadrature;
 pub use scores::Scores;
 pub use selection::{SelectionScope, select, top_fraction_threshold};

@@ -6,15 +6,18 @@ use std::path::Path;
 use kne_model::Site;
 use serde::{Deserialize, Serialize};
 
-use crate::{AttrError, NeuronAxis};
+use crate::{AttrError, NeuronAxis, Quadrature};
 
 /// `Attr(w_k^(l))` of Eq. 5 for every neuron of every attributed site, summed over the
 /// facts of a localization set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub axis: NeuronAxis,
-    /// Riemann steps `m` used.
+    /// Path points `m` used (Riemann steps for the paper's rule).
     pub steps: usize,
+    /// The rule that placed them (absent in files written before it was configurable).
+    #[serde(default, skip_serializing_if = "Quadrature::is_riemann")]
+    pub quadrature: Quadrature,
     /// Number of facts accumulated.
     pub facts: usize,
     /// Per site, one score per neuron.
@@ -27,18 +30,28 @@ impl Scores {
         Self {
             axis,
             steps,
+            quadrature: Quadrature::Riemann,
             facts: 0,
             sites: BTreeMap::new(),
         }
     }
 
+    /// The same, for scores taken with another quadrature rule.
+    pub fn with_quadrature(mut self, quadrature: Quadrature) -> Self {
+        self.quadrature = quadrature;
+        self
+    }
+
     /// Adds another fact's (or set's) scores; both must use the same axis, steps and sites
     /// (an empty `self` takes `other`'s sites).
     pub fn accumulate(&mut self, other: &Scores) -> Result<(), AttrError> {
-        if self.axis != other.axis || self.steps != other.steps {
+        if self.axis != other.axis
+            || self.steps != other.steps
+            || self.quadrature != other.quadrature
+        {
             return Err(AttrError::Config(format!(
-                "cannot add scores of axis {:?}/steps {} to axis {:?}/steps {}",
-                other.axis, other.steps, self.axis, self.steps
+                "cannot add scores of axis {:?}/steps {}/{} to axis {:?}/steps {}/{}",
+                other.axis, other.steps, other.quadrature, self.axis, self.steps, self.quadrature
             )));
         }
         if self.sites.is_empty() {

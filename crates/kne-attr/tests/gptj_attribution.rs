@@ -40,6 +40,7 @@ fn config(site: Site, axis: NeuronAxis, steps: usize) -> AttributionConfig {
         modules: vec![site.module],
         layers: Some(vec![site.layer]),
         max_rows: 64,
+        ..AttributionConfig::default()
     }
 }
 

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use burn::tensor::Device;
-use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, attribute_fact};
+use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, Quadrature, attribute_fact};
 use kne_model::{LoadedModel, ModuleKind, Site, paths};
 
 #[path = "support/probability.rs"]
@@ -42,6 +42,7 @@ fn check(site: Site, axis: NeuronAxis) {
         modules: vec![site.module],
         layers: Some(vec![site.layer]),
         max_rows: 64,
+        ..AttributionConfig::default()
     };
     let tracked = model().model.frozen_autodiff();
     let scores = attribute_fact(&tracked, &fact, &config).unwrap();
@@ -82,6 +83,7 @@ fn riemann_sum_of_all_neurons_approaches_the_path_integral() {
             modules: vec![site.module],
             layers: Some(vec![site.layer]),
             max_rows: 64,
+            ..AttributionConfig::default()
         };
         attribute_fact(&tracked, &fact, &config).unwrap().sites[&site]
             .iter()
@@ -107,6 +109,7 @@ fn sites_batched_in_one_forward_score_as_separate_forwards() {
         modules: ModuleKind::ALL.to_vec(),
         layers: Some(vec![9]),
         max_rows,
+        ..AttributionConfig::default()
     };
     let separate = attribute_fact(&tracked, &fact, &config(3)).unwrap();
     let batched = attribute_fact(&tracked, &fact, &config(21)).unwrap();
@@ -123,4 +126,89 @@ fn sites_batched_in_one_forward_score_as_separate_forwards() {
             "{site}: max diff {diff} (scale {scale})"
         );
     }
+}
+
+#[test]
+fn gauss_legendre_reaches_the_path_integral_with_fewer_points_than_riemann() {
+    // Both rules approximate one integral; on this smooth path 4 Gauss–Legendre points are
+    // closer to it (completeness, and neuron by neuron against a 16-point reference) than
+    // the paper's 20 Riemann steps.
+    let fact = fact();
+    let site = Site::new(18, ModuleKind::Up);
+    let tracked = model().model.frozen_autodiff();
+    let scores = |steps, quadrature| {
+        let config = AttributionConfig {
+            steps,
+            modules: vec![site.module],
+            layers: Some(vec![site.layer]),
+            quadrature,
+            ..AttributionConfig::default()
+        };
+        attribute_fact(&tracked, &fact, &config).unwrap().sites[&site].clone()
+    };
+    let w = model().model.site(site).unwrap().weight.val();
+    let full = total_probability(&model().model, &fact, site, w.clone().mul_scalar(0.0));
+    let zero = total_probability(&model().model, &fact, site, w.neg());
+    let exact = full - zero;
+    let reference = scores(16, Quadrature::GaussLegendre);
+    let gauss = scores(4, Quadrature::GaussLegendre);
+    let riemann = scores(20, Quadrature::Riemann);
+    let completeness = |s: &[f64]| (s.iter().sum::<f64>() - exact).abs();
+    let distance = |s: &[f64]| {
+        let d: f64 = s.iter().zip(&reference).map(|(a, b)| (a - b).powi(2)).sum();
+        let n: f64 = reference.iter().map(|b| b * b).sum();
+        (d / n).sqrt()
+    };
+    eprintln!(
+        "P(W) − P(0) = {exact:.6}; completeness error GL-4 {:.2e}, Riemann-20 {:.2e}, GL-16 {:.2e}; \
+         relative L2 to GL-16: GL-4 {:.2e}, Riemann-20 {:.2e}",
+        completeness(&gauss),
+        completeness(&riemann),
+        completeness(&reference),
+        distance(&gauss),
+        distance(&riemann)
+    );
+    assert!(completeness(&reference) < 0.01 * exact.abs().max(1e-3));
+    assert!(completeness(&gauss) < completeness(&riemann));
+    assert!(distance(&gauss) < distance(&riemann));
+}
+
+#[test]
+fn resuming_from_a_partial_sum_is_bit_identical_to_one_pass() {
+    // What an interrupted localization does: the sum over the first facts, saved and read
+    // back, then the remaining facts added onto it.
+    let tok = &model().tokenizer;
+    let facts: Vec<FactTokens> = [
+        ("The capital of France is", " Paris"),
+        ("Danielle Darrieux's mother tongue is", " French"),
+        ("The Eiffel Tower is located in", " Rome"),
+    ]
+    .iter()
+    .map(|(p, t)| FactTokens {
+        prompt_ids: tok.encode(p).unwrap(),
+        target_ids: tok.encode(t).unwrap(),
+    })
+    .collect();
+    let config = AttributionConfig {
+        steps: 2,
+        layers: Some(vec![28, 29]),
+        quadrature: Quadrature::GaussLegendre,
+        ..AttributionConfig::default()
+    };
+    let tracked = model().model.frozen_autodiff();
+    let whole = kne_attr::attribute(&tracked, &facts, &config, |_| {}).unwrap();
+    let first = kne_attr::attribute(&tracked, &facts[..1], &config, |_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("partial.json");
+    first.save(&saved).unwrap();
+    let resumed = kne_attr::attribute_onto(
+        kne_attr::Scores::load(&saved).unwrap(),
+        &tracked,
+        &facts[1..],
+        &config,
+        |_| {},
+    )
+    .unwrap();
+    assert_eq!(resumed.facts, 3);
+    assert_eq!(resumed, whole);
 }

@@ -26,6 +26,7 @@ fn scores() -> Scores {
     Scores {
         axis: NeuronAxis::Out,
         steps: 1,
+        quadrature: Default::default(),
         facts: 1,
         sites,
     }
