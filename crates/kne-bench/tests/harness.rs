@@ -74,6 +74,9 @@ fn runs_resumes_shards_and_repeats_exactly() {
     assert!(md.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{md}");
     let csv = std::fs::read_to_string(first.join("tiny/summary.csv")).unwrap();
     assert!(csv.contains("wiki_cf,kne,kne,es,"), "{csv}");
+    // Where the time went, from the rows' own times.
+    let cost = std::fs::read_to_string(first.join("tiny/cost.md")).unwrap();
+    assert!(cost.contains("| wiki_cf | kne | 3 |"), "{cost}");
 
     // The same config again, in two shards: identical rows (determinism), merged.
     let second = tmp.path().join("second");

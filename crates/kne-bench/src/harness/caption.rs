@@ -67,12 +67,16 @@ fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
     let modules: Vec<String> = a.modules.iter().map(|m| m.to_string()).collect();
     let e = &kne.edit;
     format!(
-        "`{label}`: ensemble localized on {} ({}); attribution m = {} Riemann steps, axis {:?}, \
+        "`{label}`: ensemble localized on {} ({}); attribution m = {} {}, axis {:?}, \
          sites {{{}}}{}; selection p = {}, scope {:?}; edit: Adam lr {}, at most {} steps, \
          α = {}, stop at target NLL < {}",
         kne.localize,
         sources.join("; "),
         a.steps,
+        match a.quadrature {
+            kne_attr::Quadrature::Riemann => "Riemann steps (Eq. 5)",
+            kne_attr::Quadrature::GaussLegendre => "Gauss–Legendre points",
+        },
         a.axis,
         modules.join(", "),
         a.layers

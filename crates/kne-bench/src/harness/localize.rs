@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_attr::{Ensemble, FactTokens, Scores, attribute, select};
+use kne_attr::{Ensemble, FactTokens, Scores, attribute_onto, select};
 use kne_edit::{KneEditor, TokenizedRequest};
 use kne_eval::data::EditCase;
 use kne_model::LoadedModel;
@@ -57,30 +57,61 @@ pub fn scores_for(
                 .with_context(|| format!("{dataset} case {}", case.index))
         })
         .collect::<Result<_>>()?;
+    // Long localizations (200 facts ≈ an hour on 2 cores) save their running sum every
+    // `CHECKPOINT_FACTS` facts; an interrupted run resumes from it with the same additions
+    // in the same order, so the scores are those of an uninterrupted run.
+    let partial = dir.join(format!("scores-{}.partial.json", &hash[..16]));
+    let config = &cell.kne.attribution;
+    let mut total = match Scores::load(&partial) {
+        Ok(saved) if saved.facts < facts.len() => saved,
+        _ => Scores::empty(config.axis, config.steps).with_quadrature(config.quadrature),
+    };
     let bar = ProgressBar::new(facts.len() as u64).with_style(
         ProgressStyle::with_template("{prefix} localizing [{bar:30}] {pos}/{len} facts, eta {eta}")
             .expect("valid template"),
     );
     bar.set_prefix(format!("{dataset}/{}", cell.label));
+    bar.set_position(total.facts as u64);
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if plain && total.facts > 0 {
+        eprintln!(
+            "{dataset}/{}: resuming localization after {} of {} facts ({})",
+            cell.label,
+            total.facts,
+            facts.len(),
+            partial.display()
+        );
+    }
     let started = std::time::Instant::now();
-    let scores = attribute(&loaded.model, &facts, &cell.kne.attribution, |_| {
-        bar.inc(1);
-        // Without a terminal (a background run's log), one plain line per fact.
-        if plain {
-            eprintln!(
-                "{dataset}/{}: localized {}/{} facts ({facts_text}), {:.0} s",
-                cell.label,
-                bar.position(),
-                facts.len(),
-                started.elapsed().as_secs_f64()
-            );
+    while total.facts < facts.len() {
+        let start = total.facts;
+        let end = (start + CHECKPOINT_FACTS).min(facts.len());
+        total = attribute_onto(total, &loaded.model, &facts[start..end], config, |_| {
+            bar.inc(1);
+            // Without a terminal (a background run's log), one plain line per fact.
+            if plain {
+                eprintln!(
+                    "{dataset}/{}: localized {}/{} facts ({facts_text}), {:.0} s",
+                    cell.label,
+                    bar.position(),
+                    facts.len(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        })?;
+        if total.facts < facts.len() {
+            total.save(&partial)?;
         }
-    })?;
+    }
     bar.finish_and_clear();
-    scores.save(&path)?;
-    Ok(scores)
+    total.save(&path)?;
+    // The finished scores supersede the running sum.
+    let _ = std::fs::remove_file(&partial);
+    Ok(total)
 }
+
+/// Facts between two saves of a localization's running sum.
+const CHECKPOINT_FACTS: usize = 10;
 
 /// The ensemble of the cell (saved beside its rows) and its editor.
 pub fn kne_editor(

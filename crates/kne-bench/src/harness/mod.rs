@@ -6,6 +6,7 @@ mod bootstrap;
 pub mod caption;
 pub mod claims;
 pub mod compare;
+pub mod cost;
 pub mod experiment;
 mod localize;
 pub mod plan;

@@ -96,15 +96,20 @@ pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
 /// Per dataset and cell, the four metrics and the number of failed edits.
 pub type Table = BTreeMap<String, Vec<(Cell, [MetricStat; N_METRICS], usize)>>;
 
+/// Cases a report counts: rows of case indices below this.
+pub fn case_limit(experiment: &Experiment, full: bool) -> usize {
+    match (full, experiment.full_cases) {
+        (false, _) => experiment.cases,
+        (true, 0) => usize::MAX,
+        (true, n) => n,
+    }
+}
+
 /// Rows of the cases the run plans (the first `cases`, or `full_cases` with `--full`), so a
 /// smaller rerun of a folder that holds more rows reports what it says.
 pub fn collect(experiment: &Experiment, out: &Path, full: bool) -> Result<Table> {
     let cells = cells(experiment, full)?;
-    let limit = match (full, experiment.full_cases) {
-        (false, _) => experiment.cases,
-        (true, 0) => usize::MAX,
-        (true, n) => n,
-    };
+    let limit = case_limit(experiment, full);
     let mut table = Table::new();
     for dataset in &experiment.datasets {
         let mut row = Vec::new();
@@ -165,6 +170,7 @@ pub fn write_reports(
         md.push_str(&paired_to_first(&table, out, full, experiment)?);
     }
     write_atomic(&out.join("summary.md"), md.as_bytes())?;
+    super::cost::write_cost(&table, out, case_limit(experiment, full))?;
     if experiment.sweep.is_some() {
         for (dataset, cells) in &table {
             plot_sweep(
