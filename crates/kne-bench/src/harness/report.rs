@@ -205,13 +205,9 @@ fn paired_to_first(
     experiment: &Experiment,
 ) -> Result<String> {
     use super::claims::{paired, per_case_values};
-    let limit = match (full, experiment.full_cases) {
-        (false, _) => experiment.cases,
-        (true, 0) => usize::MAX,
-        (true, n) => n,
-    };
+    let limit = case_limit(experiment, full);
     let mut md = String::new();
-    for (dataset, cells) in table {
+    for (dataset, cells) in in_experiment_order(experiment, table) {
         let Some((first, _, _)) = cells.first() else {
             continue;
         };
@@ -248,6 +244,18 @@ fn paired_to_first(
     Ok(md)
 }
 
+/// The datasets of `table` in the experiment's order (the paper's: WikiData counterfact,
+/// ZsRE, WikiData recent), not alphabetical.
+fn in_experiment_order<'a>(
+    experiment: &'a Experiment,
+    table: &'a Table,
+) -> impl Iterator<Item = (&'a String, &'a Vec<(Cell, [MetricStat; N_METRICS], usize)>)> {
+    experiment
+        .datasets
+        .iter()
+        .filter_map(move |d| table.get_key_value(d))
+}
+
 fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str) -> String {
     let mut md = format!(
         "# {}\n\nProduced by `{command}`.\n\n{caption}\n",
@@ -261,7 +269,7 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str
         md.push_str("; *EE*: EasyEdit's corrected number (METHODS.md §6.2)");
     }
     md.push_str(". Fluency is the weighted bi-/tri-gram entropy ×100.\n");
-    for (dataset, cells) in table {
+    for (dataset, cells) in in_experiment_order(experiment, table) {
         let _ = write!(md, "\n## {dataset}\n\n| Metric |");
         for (cell, _, _) in cells {
             let heading = experiment.headings.get(&cell.label).unwrap_or(&cell.label);
@@ -308,4 +316,49 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str
         md.push('\n');
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datasets_are_reported_in_the_experiments_order() {
+        let experiment: Experiment = toml::from_str(
+            r#"
+name = "order"
+title = "order"
+datasets = ["wiki_cf", "zsre", "wiki_recent"]
+methods = ["ft"]
+cases = 1
+batch_size = 1
+seed = 0
+
+[eval]
+
+[kne]
+p = 0.01
+localize = 1
+
+[kne.attribution]
+
+[kne.edit]
+"#,
+        )
+        .unwrap();
+        let mut table = Table::new();
+        for d in ["wiki_recent", "zsre", "wiki_cf"] {
+            table.insert(d.to_string(), Vec::new());
+        }
+        let order: Vec<&str> = in_experiment_order(&experiment, &table)
+            .map(|(d, _)| d.as_str())
+            .collect();
+        assert_eq!(order, ["wiki_cf", "zsre", "wiki_recent"]);
+        let md = markdown(&experiment, &table, "test", "");
+        let at = |d: &str| md.find(&format!("## {d}\n")).unwrap();
+        assert!(
+            at("wiki_cf") < at("zsre") && at("zsre") < at("wiki_recent"),
+            "{md}"
+        );
+    }
 }
