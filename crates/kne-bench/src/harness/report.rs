@@ -94,7 +94,10 @@ pub fn read_cell_rows(cell_dir: &Path) -> Result<Vec<CellRow>> {
 }
 
 /// Per dataset and cell, the four metrics and the number of failed edits.
-pub type Table = BTreeMap<String, Vec<(Cell, [MetricStat; N_METRICS], usize)>>;
+pub type Table = BTreeMap<String, Vec<CellStats>>;
+
+/// One cell of a dataset: its metrics and its number of failed edits.
+pub type CellStats = (Cell, [MetricStat; N_METRICS], usize);
 
 /// Cases a report counts: rows of case indices below this.
 pub fn case_limit(experiment: &Experiment, full: bool) -> usize {
@@ -249,7 +252,7 @@ fn paired_to_first(
 fn in_experiment_order<'a>(
     experiment: &'a Experiment,
     table: &'a Table,
-) -> impl Iterator<Item = (&'a String, &'a Vec<(Cell, [MetricStat; N_METRICS], usize)>)> {
+) -> impl Iterator<Item = (&'a String, &'a Vec<CellStats>)> {
     experiment
         .datasets
         .iter()
