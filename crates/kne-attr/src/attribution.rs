@@ -83,6 +83,11 @@ impl Default for AttributionConfig {
 }
 
 impl AttributionConfig {
+    /// A sum over no facts yet, taken with this config's axis, steps and rule.
+    pub fn empty_scores(&self) -> Scores {
+        Scores::empty(self.axis, self.steps).with_quadrature(self.quadrature)
+    }
+
     /// The sites this config attributes on `model`, layer-major; errors name a bad layer.
     pub fn sites(&self, model: &Llama) -> Result<Vec<Site>, AttrError> {
         if self.steps == 0 {
@@ -335,8 +340,7 @@ pub fn attribute(
     if facts.is_empty() {
         return Err(AttrError::Empty);
     }
-    let empty = Scores::empty(config.axis, config.steps).with_quadrature(config.quadrature);
-    attribute_onto(empty, model, facts, config, on_fact)
+    attribute_onto(config.empty_scores(), model, facts, config, on_fact)
 }
 
 /// Adds the attribution of `facts`, one fact after the other, to `total` (the sum over

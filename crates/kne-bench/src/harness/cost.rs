@@ -10,7 +10,8 @@ use std::path::Path;
 use anyhow::Result;
 use serde::Deserialize;
 
-use super::report::{Table, read_rows_as};
+use super::experiment::Experiment;
+use super::report::{Table, in_experiment_order, read_rows_as};
 use crate::results::write_atomic;
 
 /// The timing fields of a row.
@@ -62,9 +63,10 @@ fn cell_cost(cell_dir: &Path, limit: usize) -> Result<Option<CellCost>> {
     }))
 }
 
-/// Writes `cost.csv` and `cost.md` for the cells of `table` under `out`; `limit` is the
-/// report's case limit (rows at or past it are not counted).
-pub fn write_cost(table: &Table, out: &Path, limit: usize) -> Result<()> {
+/// Writes `cost.csv` and `cost.md` for the cells of `table` under `out`, datasets in the
+/// experiment's order; `limit` is the report's case limit (rows at or past it are not
+/// counted).
+pub fn write_cost(experiment: &Experiment, table: &Table, out: &Path, limit: usize) -> Result<()> {
     let mut csv = String::from("dataset,cell,method,cases,wall_s,edit_s,score_s,total_s\n");
     let mut md = String::from(
         "# Cost per case\n\nMean seconds per evaluated case (rows with an edit), as every \
@@ -75,7 +77,7 @@ pub fn write_cost(table: &Table, out: &Path, limit: usize) -> Result<()> {
     );
     let mut per_method: BTreeMap<String, (f64, usize)> = BTreeMap::new();
     let mut grand = 0.0;
-    for (dataset, cells) in table {
+    for (dataset, cells) in in_experiment_order(experiment, table) {
         for (cell, _, _) in cells {
             let Some(c) = cell_cost(&out.join(dataset).join(&cell.label), limit)? else {
                 continue;

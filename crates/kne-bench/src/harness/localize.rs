@@ -64,7 +64,7 @@ pub fn scores_for(
     let config = &cell.kne.attribution;
     let mut total = match Scores::load(&partial) {
         Ok(saved) if saved.facts < facts.len() => saved,
-        _ => Scores::empty(config.axis, config.steps).with_quadrature(config.quadrature),
+        _ => config.empty_scores(),
     };
     let bar = ProgressBar::new(facts.len() as u64).with_style(
         ProgressStyle::with_template("{prefix} localizing [{bar:30}] {pos}/{len} facts, eta {eta}")

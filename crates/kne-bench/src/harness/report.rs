@@ -146,7 +146,7 @@ pub fn write_reports(
     let mut csv = String::from(
         "dataset,cell,method,metric,mean,ci95_low,ci95_high,cases,failed_edits,paper,easyedit\n",
     );
-    for (dataset, cells) in &table {
+    for (dataset, cells) in in_experiment_order(experiment, &table) {
         for (cell, stats, errors) in cells {
             for ((key, _, _), stat) in METRICS.iter().zip(stats) {
                 let paper = reference_value(&experiment.paper, dataset, &cell.label, key);
@@ -173,7 +173,7 @@ pub fn write_reports(
         md.push_str(&paired_to_first(&table, out, full, experiment)?);
     }
     write_atomic(&out.join("summary.md"), md.as_bytes())?;
-    super::cost::write_cost(&table, out, case_limit(experiment, full))?;
+    super::cost::write_cost(experiment, &table, out, case_limit(experiment, full))?;
     if experiment.sweep.is_some() {
         for (dataset, cells) in &table {
             plot_sweep(
@@ -249,7 +249,7 @@ fn paired_to_first(
 
 /// The datasets of `table` in the experiment's order (the paper's: WikiData counterfact,
 /// ZsRE, WikiData recent), not alphabetical.
-fn in_experiment_order<'a>(
+pub(super) fn in_experiment_order<'a>(
     experiment: &'a Experiment,
     table: &'a Table,
 ) -> impl Iterator<Item = (&'a String, &'a Vec<CellStats>)> {
