@@ -60,6 +60,31 @@ pub enum EvalError {
     /// A dataset name that [`Dataset::from_name`](crate::data::Dataset::from_name) does not know.
     #[error("unknown dataset `{0}` (expected one of: zsre, wiki_cf, wiki_recent)")]
     UnknownDataset(String),
+    /// A data-format name that [`DataFormat::from_name`](crate::data::DataFormat::from_name)
+    /// does not know.
+    #[error("unknown data format `{0}` (expected one of: knowedit, easyedit, counterfact)")]
+    UnknownFormat(String),
+    /// The first record of a file is in none of the known layouts.
+    #[error(
+        "{}: record 0 is in none of the known layouts (keys: {keys}); expected KnowEdit's          (`prompt`, `target_new`, `subject`, …), EasyEdit's flat one (… `locality_prompt`) or          ROME's CounterFact (`requested_rewrite`); pass --format to force one",
+        path.display()
+    )]
+    UndetectedFormat {
+        /// The file.
+        path: PathBuf,
+        /// The first record's keys, comma-separated.
+        keys: String,
+    },
+    /// A name for a user's data file that cannot be used.
+    #[error("{}: cannot name its cases `{name}`: {problem}", path.display())]
+    BadName {
+        /// The file.
+        path: PathBuf,
+        /// The name.
+        name: String,
+        /// Why not.
+        problem: String,
+    },
     /// The model side failed.
     #[error("case {index}: scorer failed: {source}")]
     Scorer {

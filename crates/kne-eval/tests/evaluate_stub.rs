@@ -35,7 +35,7 @@ fn case() -> EditCase {
     );
     locality.insert(LocalityKind::Forgetfulness, vec![probe("f1 is", "c")]);
     EditCase {
-        dataset: Dataset::WikiCounterfact,
+        dataset: Dataset::WikiCounterfact.into(),
         index: 7,
         subject: "A".into(),
         prompt: "Where is A ?".into(),

@@ -39,7 +39,7 @@ fn counts(cases: &[EditCase]) -> BTreeMap<&'static str, (usize, usize)> {
 
 fn assert_indices(cases: &[EditCase], dataset: Dataset) {
     for (i, c) in cases.iter().enumerate() {
-        assert_eq!((c.index, c.dataset), (i, dataset));
+        assert_eq!((c.index, c.dataset.as_str()), (i, dataset.name()));
         assert!(
             c.portability
                 .values()

@@ -31,7 +31,7 @@ fn missing_parameters_are_a_clear_error() {
     assert!(msg.contains("cargo xtask fetch-data"), "{msg}");
 
     let case = EditCase {
-        dataset: Dataset::ZsRE,
+        dataset: Dataset::ZsRE.into(),
         index: 3,
         subject: "A".into(),
         prompt: "Where is A ?".into(),

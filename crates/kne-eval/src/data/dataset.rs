@@ -81,6 +81,13 @@ impl std::fmt::Display for Dataset {
     }
 }
 
+/// The dataset's name, as [`EditCase::dataset`](super::EditCase::dataset) holds it.
+impl From<Dataset> for String {
+    fn from(d: Dataset) -> String {
+        d.name().to_owned()
+    }
+}
+
 impl std::str::FromStr for Dataset {
     type Err = EvalError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

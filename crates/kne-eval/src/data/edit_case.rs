@@ -4,16 +4,19 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dataset, LocalityKind, PortabilityKind, Probe};
+use super::{LocalityKind, PortabilityKind, Probe};
 
-/// One edit of any KnowEdit dataset, with everything needed to evaluate it.
+/// One edit with everything needed to evaluate it.
 ///
-/// The same type holds ZsRE, WikiData counterfact and WikiData recent records; fields a
-/// dataset lacks are `None` / empty.
+/// The same type holds ZsRE, WikiData counterfact and WikiData recent records, and the
+/// records of a user's file in any [`DataFormat`](super::DataFormat); fields a dataset
+/// lacks are `None` / empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditCase {
-    /// The dataset the record came from.
-    pub dataset: Dataset,
+    /// The name of the dataset the record came from: [`Dataset::name`](super::Dataset::name)
+    /// for KnowEdit's files (`zsre`, `wiki_cf`, `wiki_recent`), the name given to a user's
+    /// file otherwise (its file stem by default, see [`load_file`](super::load_file)).
+    pub dataset: String,
     /// 0-based position of the record in its file (stable id for results and caches).
     pub index: usize,
     /// The entity being edited.

@@ -44,7 +44,9 @@ impl PortabilityKind {
 
 /// A locality sub-type: which unrelated (or deliberately "forgotten") knowledge must stay.
 ///
-/// Serialised with the key the KnowEdit files use (`Relation_Specificity`, `Forgetfulness`).
+/// Serialised with the key the KnowEdit files use (`Relation_Specificity`, `Forgetfulness`),
+/// and `neighborhood`, the key EasyEdit's editor gives the locality prompts of its flat
+/// ZsRE/CounterFact files and ROME's CounterFact neighborhood prompts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum LocalityKind {
     /// Other facts about the edited subject.
@@ -53,13 +55,18 @@ pub enum LocalityKind {
     /// "... which is not <target_new>, is" prompts answered with the old object.
     #[serde(rename = "Forgetfulness")]
     Forgetfulness,
+    /// Other subjects' facts (EasyEdit's flat `locality_prompt`s: NQ questions in ZsRE,
+    /// CounterFact's neighborhood prompts), answered as before the edit.
+    #[serde(rename = "neighborhood")]
+    Neighborhood,
 }
 
 impl LocalityKind {
     /// All kinds, in the order reports list them.
-    pub const ALL: [LocalityKind; 2] = [
+    pub const ALL: [LocalityKind; 3] = [
         LocalityKind::RelationSpecificity,
         LocalityKind::Forgetfulness,
+        LocalityKind::Neighborhood,
     ];
 
     /// The key of this kind in the KnowEdit JSON files.
@@ -67,6 +74,7 @@ impl LocalityKind {
         match self {
             LocalityKind::RelationSpecificity => "Relation_Specificity",
             LocalityKind::Forgetfulness => "Forgetfulness",
+            LocalityKind::Neighborhood => "neighborhood",
         }
     }
 

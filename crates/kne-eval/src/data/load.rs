@@ -4,15 +4,45 @@
 //! field by field, so a malformed record is reported with its index and field path without
 //! a second parse. Unknown keys (e.g. ZsRE's `cond`) are ignored.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::probe::AnswerShape;
-use super::{Dataset, EditCase, LocalityKind, PortabilityKind, Probe};
+use super::record::{RecordReader, read_bytes, records};
+use super::{Dataset, EditCase, LocalityKind, PortabilityKind};
 use crate::EvalError;
+
+/// Which optional KnowEdit fields a file must have in every record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Required {
+    /// `ground_truth` (ZsRE, counterfact).
+    pub ground_truth: bool,
+    /// The paraphrase, `rephrase_prompt` (ZsRE).
+    pub rephrase: bool,
+}
+
+impl Required {
+    /// What `dataset`'s files always have.
+    pub(super) fn of(dataset: Dataset) -> Self {
+        match dataset {
+            Dataset::ZsRE => Required {
+                ground_truth: true,
+                rephrase: true,
+            },
+            Dataset::WikiCounterfact => Required {
+                ground_truth: true,
+                rephrase: false,
+            },
+            Dataset::WikiRecent => Required::NOTHING_OPTIONAL,
+        }
+    }
+
+    /// Only `subject`, `prompt` and `target_new`: a user's file in the KnowEdit layout.
+    pub(super) const NOTHING_OPTIONAL: Required = Required {
+        ground_truth: false,
+        rephrase: false,
+    };
+}
 
 /// Loads every record of a KnowEdit file.
 ///
@@ -36,11 +66,7 @@ use crate::EvalError;
 /// malformed record.
 pub fn load_cases(dataset: Dataset, path: impl AsRef<Path>) -> Result<Vec<EditCase>, EvalError> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| EvalError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    parse_cases(dataset, path, &bytes)
+    parse_cases(dataset, path, &read_bytes(path)?)
 }
 
 /// Parses the bytes of a KnowEdit file (as [`load_cases`] does after reading it).
@@ -53,74 +79,36 @@ pub fn parse_cases(
     path: &Path,
     bytes: &[u8],
 ) -> Result<Vec<EditCase>, EvalError> {
-    let root: Value = serde_json::from_slice(bytes).map_err(|source| EvalError::Json {
-        path: path.to_owned(),
-        source,
-    })?;
-    let Value::Array(records) = root else {
-        return Err(EvalError::NotAnArray {
-            path: path.to_owned(),
-            found: kind_of(&root),
-        });
-    };
-    if records.is_empty() {
-        return Err(EvalError::Empty {
-            path: path.to_owned(),
-        });
-    }
+    knowedit_cases(dataset.name(), Required::of(dataset), path, &records(path, bytes)?)
+}
+
+/// Converts KnowEdit-layout records, every case named `name`.
+pub(super) fn knowedit_cases(
+    name: &str,
+    required: Required,
+    path: &Path,
+    records: &[Value],
+) -> Result<Vec<EditCase>, EvalError> {
     records
         .iter()
         .enumerate()
-        .map(|(index, value)| RecordReader { path, index }.read(dataset, value))
+        .map(|(index, value)| RecordReader { path, index }.knowedit(name, required, value))
         .collect()
 }
 
-/// "a string", "an object", ... for error messages.
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Converts one record, knowing where it is for error messages.
-struct RecordReader<'a> {
-    path: &'a Path,
-    index: usize,
-}
-
 impl RecordReader<'_> {
-    fn error(&self, field: impl Into<String>, problem: impl Into<String>) -> EvalError {
-        EvalError::Record {
-            path: self.path.to_owned(),
-            index: self.index,
-            field: field.into(),
-            problem: problem.into(),
-        }
-    }
-
-    fn read(&self, dataset: Dataset, value: &Value) -> Result<EditCase, EvalError> {
-        let Value::Object(obj) = value else {
-            return Err(self.error(
-                "<record>",
-                format!("expected an object, found {}", kind_of(value)),
-            ));
-        };
+    /// One KnowEdit record.
+    fn knowedit(&self, name: &str, required: Required, value: &Value) -> Result<EditCase, EvalError> {
+        let obj = self.object(value)?;
         let subject = self.required_string(obj, "subject")?;
         let prompt = self.required_string(obj, "prompt")?;
         let target_new = self.required_string(obj, "target_new")?;
 
         let ground_truth = match obj.get("ground_truth") {
-            None | Some(Value::Null) => match dataset {
-                Dataset::WikiRecent => None,
-                Dataset::ZsRE | Dataset::WikiCounterfact => {
-                    return Err(self.error("ground_truth", "missing"));
-                }
-            },
+            None | Some(Value::Null) if required.ground_truth => {
+                return Err(self.error("ground_truth", "missing"));
+            }
+            None | Some(Value::Null) => None,
             Some(v) => Some(self.string_or_strings(v, "ground_truth")?),
         };
 
@@ -129,7 +117,7 @@ impl RecordReader<'_> {
             self.optional_string(obj, "rephrase")?,
         ) {
             (Some(r), _) | (None, Some(r)) => Some(r),
-            (None, None) if dataset == Dataset::ZsRE => {
+            (None, None) if required.rephrase => {
                 return Err(self.error("rephrase_prompt", "missing"));
             }
             (None, None) => None,
@@ -144,7 +132,7 @@ impl RecordReader<'_> {
         })?;
 
         Ok(EditCase {
-            dataset,
+            dataset: name.to_owned(),
             index: self.index,
             subject,
             prompt,
@@ -154,140 +142,6 @@ impl RecordReader<'_> {
             portability,
             locality,
         })
-    }
-
-    fn required_string(&self, obj: &Map<String, Value>, field: &str) -> Result<String, EvalError> {
-        match obj.get(field) {
-            None => Err(self.error(field, "missing")),
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(self.error(
-                field,
-                format!("expected a string, found {}", kind_of(other)),
-            )),
-        }
-    }
-
-    fn optional_string(
-        &self,
-        obj: &Map<String, Value>,
-        field: &str,
-    ) -> Result<Option<String>, EvalError> {
-        match obj.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.error(
-                field,
-                format!("expected a string, found {}", kind_of(other)),
-            )),
-        }
-    }
-
-    fn string_or_strings(&self, value: &Value, field: &str) -> Result<Vec<String>, EvalError> {
-        match value {
-            Value::String(s) => Ok(vec![s.clone()]),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(self.error(
-                        format!("{field}[{i}]"),
-                        format!("expected a string, found {}", kind_of(other)),
-                    )),
-                })
-                .collect(),
-            other => Err(self.error(
-                field,
-                format!(
-                    "expected a string or a list of strings, found {}",
-                    kind_of(other)
-                ),
-            )),
-        }
-    }
-
-    /// Reads `portability` or `locality`: an object from sub-type key to a list of probes.
-    fn probe_section<K: Ord>(
-        &self,
-        obj: &Map<String, Value>,
-        section: &str,
-        kind_of_key: impl Fn(&str) -> Option<K>,
-        expected_keys: impl Fn() -> String,
-    ) -> Result<BTreeMap<K, Vec<Probe>>, EvalError> {
-        let mut out = BTreeMap::new();
-        let entries = match obj.get(section) {
-            None | Some(Value::Null) => return Ok(out),
-            Some(Value::Object(entries)) => entries,
-            Some(other) => {
-                return Err(self.error(
-                    section,
-                    format!("expected an object, found {}", kind_of(other)),
-                ));
-            }
-        };
-        for (key, items) in entries {
-            let field = format!("{section}.{key}");
-            let kind = kind_of_key(key).ok_or_else(|| {
-                self.error(
-                    &field,
-                    format!("unknown sub-type (expected one of: {})", expected_keys()),
-                )
-            })?;
-            let Value::Array(items) = items else {
-                return Err(self.error(
-                    &field,
-                    format!("expected a list of probes, found {}", kind_of(items)),
-                ));
-            };
-            let probes = items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| self.probe(item, &format!("{field}[{i}]")))
-                .collect::<Result<Vec<_>, _>>()?;
-            if !probes.is_empty() {
-                out.insert(kind, probes);
-            }
-        }
-        Ok(out)
-    }
-
-    fn probe(&self, item: &Value, field: &str) -> Result<Probe, EvalError> {
-        let Value::Object(obj) = item else {
-            return Err(self.error(
-                field,
-                format!(
-                    "expected an object {{prompt, ground_truth}}, found {}",
-                    kind_of(item)
-                ),
-            ));
-        };
-        let prompt = match obj.get("prompt") {
-            None => return Err(self.error(format!("{field}.prompt"), "missing")),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                return Err(self.error(
-                    format!("{field}.prompt"),
-                    format!("expected a string, found {}", kind_of(other)),
-                ));
-            }
-        };
-        let gt_field = format!("{field}.ground_truth");
-        let Some(gt) = obj.get("ground_truth") else {
-            return Err(self.error(gt_field, "missing"));
-        };
-        let shape = AnswerShape::deserialize(gt).map_err(|_| {
-            self.error(
-                &gt_field,
-                format!(
-                    "expected a string, a list of strings or a list of lists of strings, found {}",
-                    kind_of(gt)
-                ),
-            )
-        })?;
-        let answers = shape
-            .into_answers()
-            .map_err(|problem| self.error(&gt_field, problem))?;
-        Ok(Probe { prompt, answers })
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::{Dataset, LocalityKind, PortabilityKind};
+use crate::data::{LocalityKind, PortabilityKind};
 
 /// Every sub-score of one case, as fractions in `[0, 1]` (fluency: entropy in bits, ~5–6
 /// for fluent text). `None` where the case has no probe of that kind (or nothing scorable).
@@ -10,8 +10,8 @@ use crate::data::{Dataset, LocalityKind, PortabilityKind};
 /// One JSON line of a results file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseScores {
-    /// The case's dataset.
-    pub dataset: Dataset,
+    /// The case's dataset ([`EditCase::dataset`](crate::data::EditCase::dataset)).
+    pub dataset: String,
     /// The case's index in its file.
     pub index: usize,
     /// Edit Succ.: teacher-forced token accuracy of `target_new` after `prompt`.
@@ -32,6 +32,10 @@ pub struct CaseScores {
     pub relation_specificity: Option<f64>,
     /// Locality, Forgetfulness.
     pub forgetfulness: Option<f64>,
+    /// Locality, neighborhood (EasyEdit's flat files, ROME's CounterFact); absent from the
+    /// rows of data without such probes (KnowEdit's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighborhood: Option<f64>,
     /// Fluency: weighted bi-/tri-gram entropy of the generated text (bits, not ×100).
     pub fluency: Option<f64>,
     /// The normalised generated text the fluency was measured on (prompt included), if kept.
@@ -41,9 +45,9 @@ pub struct CaseScores {
 
 impl CaseScores {
     /// Scores with no metric filled in.
-    pub fn empty(dataset: Dataset, index: usize) -> Self {
+    pub fn empty(dataset: impl Into<String>, index: usize) -> Self {
         CaseScores {
-            dataset,
+            dataset: dataset.into(),
             index,
             edit_success: None,
             rephrase: None,
@@ -54,6 +58,7 @@ impl CaseScores {
             locality: None,
             relation_specificity: None,
             forgetfulness: None,
+            neighborhood: None,
             fluency: None,
             generated: None,
         }
@@ -82,6 +87,7 @@ impl CaseScores {
         match kind {
             LocalityKind::RelationSpecificity => self.relation_specificity,
             LocalityKind::Forgetfulness => self.forgetfulness,
+            LocalityKind::Neighborhood => self.neighborhood,
         }
     }
 
@@ -90,6 +96,7 @@ impl CaseScores {
         match kind {
             LocalityKind::RelationSpecificity => &mut self.relation_specificity,
             LocalityKind::Forgetfulness => &mut self.forgetfulness,
+            LocalityKind::Neighborhood => &mut self.neighborhood,
         }
     }
 }

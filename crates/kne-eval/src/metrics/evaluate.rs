@@ -161,7 +161,7 @@ pub fn evaluate_case(
     let rows = run_batch(index, post, &batch)?;
     let mut rows = batch.iter().zip(rows);
 
-    let mut scores = CaseScores::empty(case.dataset, index);
+    let mut scores = CaseScores::empty(case.dataset.clone(), index);
     let mut next_acc = || {
         rows.next()
             .and_then(|(req, pred)| token_accuracy(&pred, &req.answer_ids))

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Scorer, ScoringRequest, try_build_request};
 use crate::EvalError;
-use crate::data::{Dataset, EditCase, LocalityKind};
+use crate::data::{EditCase, LocalityKind};
 
 /// The unedited model's argmax at the answer positions of one locality probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,8 +23,8 @@ pub struct CachedPrediction {
 /// scored probe (see [`Probe::is_scored`](crate::data::Probe::is_scored)), in file order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreEditPredictions {
-    /// The case's dataset.
-    pub dataset: Dataset,
+    /// The case's dataset ([`EditCase::dataset`]).
+    pub dataset: String,
     /// The case's index in its file.
     pub index: usize,
     /// Predictions per locality sub-type.
@@ -82,7 +82,7 @@ pub fn compute_pre_edit(
         })
         .collect();
     Ok(PreEditPredictions {
-        dataset: case.dataset,
+        dataset: case.dataset.clone(),
         index: case.index,
         locality,
     })
@@ -95,17 +95,17 @@ pub struct PreEditCache {
     /// Identifies the unedited model (e.g. its file checksum); a cache is only valid for it.
     pub model: String,
     /// The dataset of all cases in the cache.
-    pub dataset: Dataset,
+    pub dataset: String,
     /// Predictions by case index.
     pub cases: BTreeMap<usize, PreEditPredictions>,
 }
 
 impl PreEditCache {
     /// An empty cache.
-    pub fn new(model: impl Into<String>, dataset: Dataset) -> Self {
+    pub fn new(model: impl Into<String>, dataset: impl Into<String>) -> Self {
         PreEditCache {
             model: model.into(),
-            dataset,
+            dataset: dataset.into(),
             cases: BTreeMap::new(),
         }
     }

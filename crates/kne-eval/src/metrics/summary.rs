@@ -6,7 +6,7 @@ use super::CaseScores;
 use super::accuracy::mean;
 
 /// One table cell: the mean over the cases that have the metric, ×100, and how many did.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Stat {
     /// Mean ×100 (`None` if no case has the metric).
     pub mean: Option<f64>,
@@ -53,6 +53,9 @@ pub struct Summary {
     pub relation_specificity: Stat,
     /// Locality, Forgetfulness.
     pub forgetfulness: Stat,
+    /// Locality, neighborhood.
+    #[serde(default)]
+    pub neighborhood: Stat,
     /// Fluency (entropy ×100; ~500–600 for fluent text).
     pub fluency: Stat,
 }
@@ -71,13 +74,14 @@ pub fn summarize(scores: &[CaseScores]) -> Summary {
         locality: stat(|s| s.locality),
         relation_specificity: stat(|s| s.relation_specificity),
         forgetfulness: stat(|s| s.forgetfulness),
+        neighborhood: stat(|s| s.neighborhood),
         fluency: stat(|s| s.fluency),
     }
 }
 
 impl Summary {
     /// `(column name, cell)` pairs in report order, for CSV / markdown writers.
-    pub fn columns(&self) -> [(&'static str, Stat); 10] {
+    pub fn columns(&self) -> [(&'static str, Stat); 11] {
         [
             ("edit_success", self.edit_success),
             ("rephrase", self.rephrase),
@@ -88,6 +92,7 @@ impl Summary {
             ("locality", self.locality),
             ("relation_specificity", self.relation_specificity),
             ("forgetfulness", self.forgetfulness),
+            ("neighborhood", self.neighborhood),
             ("fluency", self.fluency),
         ]
     }
