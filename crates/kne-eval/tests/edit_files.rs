@@ -92,7 +92,10 @@ fn easyedit_flat_layout_single_and_listed_locality() {
     first.rephrase = Some("Sample Person grew up speaking".into());
     first.locality.insert(
         LocalityKind::Neighborhood,
-        vec![probe("The native language of Another Person is", &[&["French"]])],
+        vec![probe(
+            "The native language of Another Person is",
+            &[&["French"]],
+        )],
     );
     let mut second = case(
         name,
@@ -207,7 +210,9 @@ fn malformed_files_name_record_and_field() {
             .to_string()
     };
     assert_eq!(
-        parse(r#"[{"subject":"S","prompt":"P","target_new":"T","locality_prompt":["a","b"],"locality_ground_truth":["x"]}]"#),
+        parse(
+            r#"[{"subject":"S","prompt":"P","target_new":"T","locality_prompt":["a","b"],"locality_ground_truth":["x"]}]"#
+        ),
         "m.json: record 0: field `locality_ground_truth`: 1 answers for 2 prompts of `locality_prompt`"
     );
     assert_eq!(
@@ -215,11 +220,15 @@ fn malformed_files_name_record_and_field() {
         "m.json: record 0: field `target_new` or `alt`: missing"
     );
     assert_eq!(
-        parse(r#"[{"requested_rewrite":{"prompt":"{} is","subject":"S","target_new":{"id":"Q1"}}}]"#),
+        parse(
+            r#"[{"requested_rewrite":{"prompt":"{} is","subject":"S","target_new":{"id":"Q1"}}}]"#
+        ),
         "m.json: record 0: field `requested_rewrite.target_new.str`: missing"
     );
     assert_eq!(
-        parse(r#"[{"requested_rewrite":{"prompt":"{} is","subject":"S","target_new":"T"},"neighborhood_prompts":["N"]}]"#),
+        parse(
+            r#"[{"requested_rewrite":{"prompt":"{} is","subject":"S","target_new":"T"},"neighborhood_prompts":["N"]}]"#
+        ),
         "m.json: record 0: field `requested_rewrite.target_true`: missing, though \
          `neighborhood_prompts` are given (their answer)"
     );

@@ -43,8 +43,12 @@ impl RecordReader<'_> {
                 ));
             }
         };
-        let subject = self.required_string(rewrite, "subject").map_err(|e| self.nested(e))?;
-        let template = self.required_string(rewrite, "prompt").map_err(|e| self.nested(e))?;
+        let subject = self
+            .required_string(rewrite, "subject")
+            .map_err(|e| self.nested(e))?;
+        let template = self
+            .required_string(rewrite, "prompt")
+            .map_err(|e| self.nested(e))?;
         let holes = template.matches("{}").count();
         if holes != 1 {
             return Err(self.error(
@@ -53,9 +57,9 @@ impl RecordReader<'_> {
             ));
         }
         let prompt = template.replace("{}", &subject);
-        let target_new = self.target(rewrite, "target_new")?.ok_or_else(|| {
-            self.error("requested_rewrite.target_new", "missing")
-        })?;
+        let target_new = self
+            .target(rewrite, "target_new")?
+            .ok_or_else(|| self.error("requested_rewrite.target_new", "missing"))?;
         let target_true = self.target(rewrite, "target_true")?;
 
         let rephrase = self.strings(obj, "paraphrase_prompts")?.into_iter().next();
@@ -116,7 +120,10 @@ impl RecordReader<'_> {
             },
             Some(other) => Err(self.error(
                 field,
-                format!("expected an object {{str, id}} or a string, found {}", kind_of(other)),
+                format!(
+                    "expected an object {{str, id}} or a string, found {}",
+                    kind_of(other)
+                ),
             )),
         }
     }
@@ -140,10 +147,7 @@ impl RecordReader<'_> {
                 Value::String(s) => Ok(s.clone()),
                 Value::Object(o) => match o.get("prompt") {
                     Some(Value::String(s)) => Ok(s.clone()),
-                    _ => Err(self.error(
-                        format!("{field}[{i}].prompt"),
-                        "expected a string",
-                    )),
+                    _ => Err(self.error(format!("{field}[{i}].prompt"), "expected a string")),
                 },
                 other => Err(self.error(
                     format!("{field}[{i}]"),

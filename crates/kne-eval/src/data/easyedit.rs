@@ -47,16 +47,7 @@ impl RecordReader<'_> {
             .first_of(obj, GROUND_TRUTH)
             .map(|(field, v)| self.string_or_strings(v, field))
             .transpose()?;
-        let rephrase = match self.first_of(obj, REPHRASE) {
-            None => None,
-            Some((_, Value::String(s))) => Some(s.clone()),
-            Some((field, other)) => {
-                return Err(self.error(
-                    field,
-                    format!("expected a string, found {}", kind_of(other)),
-                ));
-            }
-        };
+        let rephrase = self.optional_string_of(obj, REPHRASE)?;
         let mut locality = BTreeMap::new();
         let probes = self.flat_probes(obj)?;
         if !probes.is_empty() {

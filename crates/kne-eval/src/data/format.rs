@@ -60,9 +60,16 @@ impl DataFormat {
         let has = |k: &str| obj.contains_key(k);
         if has("requested_rewrite") {
             Some(DataFormat::Counterfact)
-        } else if ["locality_prompt", "locality_ground_truth", "src", "alt", "loc", "loc_ans"]
-            .into_iter()
-            .any(has)
+        } else if [
+            "locality_prompt",
+            "locality_ground_truth",
+            "src",
+            "alt",
+            "loc",
+            "loc_ans",
+        ]
+        .into_iter()
+        .any(has)
         {
             Some(DataFormat::EasyEdit)
         } else if has("prompt") && has("target_new") {

@@ -79,7 +79,12 @@ pub fn parse_cases(
     path: &Path,
     bytes: &[u8],
 ) -> Result<Vec<EditCase>, EvalError> {
-    knowedit_cases(dataset.name(), Required::of(dataset), path, &records(path, bytes)?)
+    knowedit_cases(
+        dataset.name(),
+        Required::of(dataset),
+        path,
+        &records(path, bytes)?,
+    )
 }
 
 /// Converts KnowEdit-layout records, every case named `name`.
@@ -98,7 +103,12 @@ pub(super) fn knowedit_cases(
 
 impl RecordReader<'_> {
     /// One KnowEdit record.
-    fn knowedit(&self, name: &str, required: Required, value: &Value) -> Result<EditCase, EvalError> {
+    fn knowedit(
+        &self,
+        name: &str,
+        required: Required,
+        value: &Value,
+    ) -> Result<EditCase, EvalError> {
         let obj = self.object(value)?;
         let subject = self.required_string(obj, "subject")?;
         let prompt = self.required_string(obj, "prompt")?;

@@ -73,7 +73,11 @@ impl RecordReader<'_> {
         }
     }
 
-    pub(super) fn required_string(&self, obj: &Map<String, Value>, field: &str) -> Result<String, EvalError> {
+    pub(super) fn required_string(
+        &self,
+        obj: &Map<String, Value>,
+        field: &str,
+    ) -> Result<String, EvalError> {
         match obj.get(field) {
             None => Err(self.error(field, "missing")),
             Some(Value::String(s)) => Ok(s.clone()),
@@ -99,7 +103,11 @@ impl RecordReader<'_> {
         }
     }
 
-    pub(super) fn string_or_strings(&self, value: &Value, field: &str) -> Result<Vec<String>, EvalError> {
+    pub(super) fn string_or_strings(
+        &self,
+        value: &Value,
+        field: &str,
+    ) -> Result<Vec<String>, EvalError> {
         match value {
             Value::String(s) => Ok(vec![s.clone()]),
             Value::Array(items) => items
@@ -208,7 +216,6 @@ impl RecordReader<'_> {
     }
 }
 
-
 impl RecordReader<'_> {
     /// The record as an object.
     pub(super) fn object<'v>(&self, value: &'v Value) -> Result<&'v Map<String, Value>, EvalError> {
@@ -238,13 +245,22 @@ impl RecordReader<'_> {
         obj: &Map<String, Value>,
         names: &[&'static str],
     ) -> Result<String, EvalError> {
+        self.optional_string_of(obj, names)?
+            .ok_or_else(|| self.error(names.join("` or `"), "missing"))
+    }
+
+    /// A string field under any of `names`, `None` when none is present.
+    pub(super) fn optional_string_of(
+        &self,
+        obj: &Map<String, Value>,
+        names: &[&'static str],
+    ) -> Result<Option<String>, EvalError> {
         match self.first_of(obj, names) {
-            None => Err(self.error(names.join("` or `"), "missing")),
-            Some((_, Value::String(s))) => Ok(s.clone()),
-            Some((name, other)) => Err(self.error(
-                name,
-                format!("expected a string, found {}", kind_of(other)),
-            )),
+            None => Ok(None),
+            Some((_, Value::String(s))) => Ok(Some(s.clone())),
+            Some((name, other)) => {
+                Err(self.error(name, format!("expected a string, found {}", kind_of(other))))
+            }
         }
     }
 }

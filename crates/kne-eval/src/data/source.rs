@@ -83,7 +83,12 @@ impl EditFile {
     /// # Errors
     /// As [`parse_edit_file`], and [`EvalError::Io`].
     pub fn load(&self) -> Result<LoadedFile, EvalError> {
-        parse_edit_file(&self.path, &read_bytes(&self.path)?, &self.name, self.format)
+        parse_edit_file(
+            &self.path,
+            &read_bytes(&self.path)?,
+            &self.name,
+            self.format,
+        )
     }
 }
 
@@ -203,7 +208,10 @@ mod tests {
         let f = EditFile::new("some/dir/my_edits.v2.json").unwrap();
         assert_eq!(f.name, "my_edits.v2");
         let err = EditFile::new("d/wiki_cf.json").unwrap_err().to_string();
-        assert!(err.contains("d/wiki_cf.json") && err.contains("KnowEdit"), "{err}");
+        assert!(
+            err.contains("d/wiki_cf.json") && err.contains("KnowEdit"),
+            "{err}"
+        );
         let err = f.clone().with_name("a b").unwrap_err().to_string();
         assert!(err.contains("`a b`") && err.contains("letters"), "{err}");
         assert!(f.clone().with_name("").is_err());
@@ -215,6 +223,9 @@ mod tests {
         let err = parse_edit_file(Path::new("u.json"), br#"[{"question":"Q"}]"#, "u", None)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("u.json") && err.contains("question") && err.contains("--format"), "{err}");
+        assert!(
+            err.contains("u.json") && err.contains("question") && err.contains("--format"),
+            "{err}"
+        );
     }
 }
