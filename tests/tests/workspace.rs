@@ -120,7 +120,6 @@ fn every_experiment_file_loads_and_plans() {
 #[test]
 fn default_tables_localize_outside_the_evaluated_cases() {
     use kne_bench::harness::split::{DatasetSplit, LocalizationSource, LocalizeFrom};
-    use kne_eval::data::Dataset;
     let data_dir = kne_eval::data::default_data_dir();
     let mut checked = 0;
     for name in [
@@ -139,15 +138,14 @@ fn default_tables_localize_outside_the_evaluated_cases() {
                     "{name}: cell `{}` localizes on the evaluated cases",
                     cell.label
                 );
-                for dataset in &experiment.datasets {
-                    let dataset = Dataset::from_name(dataset).unwrap();
+                for dataset in experiment.sources(&root()).unwrap() {
                     let source = cell
                         .kne
                         .localize_from
-                        .resolve(dataset, experiment.evaluate)
+                        .resolve(&dataset, experiment.evaluate)
                         .unwrap();
                     let split = DatasetSplit::load(
-                        dataset,
+                        dataset.clone(),
                         experiment.evaluate,
                         &data_dir,
                         &[source],
@@ -162,7 +160,8 @@ fn default_tables_localize_outside_the_evaluated_cases() {
                     let evaluated = split.evaluated(limit);
                     let (facts, text) = split.localization(source, cell.kne.localize).unwrap();
                     assert_eq!(facts.len(), cell.kne.localize);
-                    let same_file = !text.starts_with(dataset.train_file().unwrap_or("-"))
+                    let train_file = dataset.knowedit().and_then(|d| d.train_file());
+                    let same_file = !text.starts_with(train_file.unwrap_or("-"))
                         || experiment.evaluate == kne_bench::harness::split::EvaluatedFile::Train;
                     let overlap = same_file
                         && facts

@@ -8,20 +8,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kne_attr::{FactTokens, attribute, select};
 use kne_bench::harness::experiment::KneSettings;
 use kne_edit::TokenizedRequest;
-use kne_eval::data::{Dataset, load_cases};
 
+use super::data_args::DataArgs;
 use super::model_args::ModelArgs;
 
 #[derive(Args, Debug)]
 pub struct AttrArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// zsre | wiki_cf | wiki_recent
-    #[arg(long)]
-    dataset: String,
-    /// KnowEdit folder (default: data/knowedit, or `$KNE_DATA`).
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
     /// KNE settings (p, scope, localize, [attribution], [edit]).
     #[arg(long, default_value = "experiments/kne-default.toml")]
     config: PathBuf,
@@ -56,11 +52,7 @@ pub fn run(args: AttrArgs) -> Result<()> {
         .attribution
         .sites(&loaded.model)
         .with_context(|| format!("{}: field `attribution`", args.config.display()))?;
-    let dataset = Dataset::from_name(&args.dataset)?;
-    let dir = args
-        .data_dir
-        .unwrap_or_else(kne_eval::data::default_data_dir);
-    let cases = load_cases(dataset, dir.join(dataset.test_file()))?;
+    let cases = args.data.load()?.cases;
     let n = args.cases.unwrap_or(settings.localize).min(cases.len());
     let facts: Vec<FactTokens> = cases[..n]
         .iter()

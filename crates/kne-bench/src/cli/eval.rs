@@ -20,7 +20,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_eval::data::{Dataset, default_data_dir, load_cases};
+use kne_eval::data::DataFormat;
 use kne_eval::metrics::{
     CaseScores, Decoding, EvalConfig, GenerationConfig, PreEditCache, PunktParams, Summary,
     evaluate_case, summarize,
@@ -29,6 +29,7 @@ use kne_eval::{BatchConfig, ModelScorer};
 use kne_model::paths;
 use serde::Serialize;
 
+use super::data_args::{DataArgs, LoadedData};
 use super::model_args::ModelArgs;
 use kne_bench::results::{
     Row, RowLog, RowMeta, code_version, config_hash, sha256_file, sha256_hex, summary_csv,
@@ -51,19 +52,14 @@ enum DecodingArg {
 pub struct EvalArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// Dataset: zsre, wiki_cf or wiki_recent.
-    #[arg(long)]
-    dataset: Dataset,
+    #[command(flatten)]
+    data: DataArgs,
     /// Evaluate the first N cases of the file (default: all).
     #[arg(long)]
     limit: Option<usize>,
     /// Output folder (created; rerunning with the same folder resumes).
     #[arg(long)]
     out: PathBuf,
-    /// KnowEdit data folder (holding ZsRE/, wiki_counterfact/, wiki_recent/).
-    /// Default: $KNE_DATA, else data/knowedit, else ../shared/datasets/knowedit.
-    #[arg(long)]
-    data_dir: Option<PathBuf>,
     /// Decoding of the fluency generation.
     #[arg(long, value_enum, default_value_t = DecodingArg::Topk)]
     decoding: DecodingArg,
@@ -91,7 +87,8 @@ pub struct EvalArgs {
 #[derive(Serialize)]
 struct RunConfig<'a> {
     method: &'a str,
-    dataset: Dataset,
+    /// The name (`zsre`, or a `--data` file's): serialized as before for KnowEdit's.
+    dataset: &'a str,
     dataset_sha256: &'a str,
     model_sha256: &'a str,
     eval: &'a EvalConfig,
@@ -107,7 +104,8 @@ struct RunRecord<'a> {
     code_version: &'a str,
     model: String,
     model_sha256: &'a str,
-    dataset: Dataset,
+    dataset: &'a str,
+    dataset_format: Option<DataFormat>,
     dataset_file: String,
     dataset_sha256: &'a str,
     dataset_cases: usize,
@@ -195,13 +193,14 @@ pub fn run(args: EvalArgs) -> Result<()> {
         "model {} not found (the default model comes from `cargo xtask fetch-model`; or pass --model)",
         model_path.display()
     );
-    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    let dataset_file = data_dir.join(args.dataset.test_file());
-    ensure!(
-        dataset_file.is_file(),
-        "dataset file {} not found (fetch the data with `cargo xtask fetch-data`, or pass --data-dir / set KNE_DATA)",
-        dataset_file.display()
-    );
+    // Nothing is read before the inputs are known good (a bad file is reported first).
+    let LoadedData {
+        source,
+        file: dataset_file,
+        format: dataset_format,
+        cases,
+    } = args.data.load()?;
+    let dataset = source.name().to_owned();
     if eval_cfg.generation.is_some() {
         // fluency needs NLTK's English Punkt model (data, fetched with the datasets)
         PunktParams::english().context(
@@ -209,8 +208,6 @@ pub fn run(args: EvalArgs) -> Result<()> {
              KNE_PUNKT); pass --no-fluency to skip fluency",
         )?;
     }
-    let cases = load_cases(args.dataset, &dataset_file)
-        .with_context(|| format!("loading {}", dataset_file.display()))?;
     let dataset_cases = cases.len();
     let limit = args.limit.unwrap_or(cases.len());
     ensure!(limit > 0, "--limit must be at least 1");
@@ -229,7 +226,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let dataset_sha256 = sha256_file(&dataset_file)?;
     let hash = config_hash(&RunConfig {
         method: METHOD,
-        dataset: args.dataset,
+        dataset: &dataset,
         dataset_sha256: &dataset_sha256,
         model_sha256: &model_sha256,
         eval: &eval_cfg,
@@ -264,15 +261,15 @@ pub fn run(args: EvalArgs) -> Result<()> {
 
     let cache_path = out.join("pre_edit.json");
     let mut cache = match PreEditCache::load(&cache_path) {
-        Ok(c) if c.model == model_sha256 && c.dataset == args.dataset => c,
+        Ok(c) if c.model == model_sha256 && c.dataset == dataset => c,
         Ok(_) => {
             eprintln!(
                 "{}: made for another model or dataset; recomputing it",
                 cache_path.display()
             );
-            PreEditCache::new(model_sha256.clone(), args.dataset)
+            PreEditCache::new(model_sha256.clone(), dataset.clone())
         }
-        Err(_) => PreEditCache::new(model_sha256.clone(), args.dataset),
+        Err(_) => PreEditCache::new(model_sha256.clone(), dataset.clone()),
     };
 
     let meta = |wall_s: f64| RowMeta {
@@ -288,9 +285,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
         let t = Instant::now();
         let pre = cache
             .get_or_compute(case, &mut scorer)
-            .with_context(|| format!("{}: case {}", args.dataset, case.index))?;
+            .with_context(|| format!("{dataset}: case {}", case.index))?;
         let scores = evaluate_case(case, pre, &mut scorer, &eval_cfg)
-            .with_context(|| format!("{}: case {}", args.dataset, case.index))?;
+            .with_context(|| format!("{dataset}: case {}", case.index))?;
         log.append(&Row {
             meta: meta(t.elapsed().as_secs_f64()),
             data: scores,
@@ -302,7 +299,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     for case in cases {
         cache
             .get_or_compute(case, &mut scorer)
-            .with_context(|| format!("{}: case {}", args.dataset, case.index))?;
+            .with_context(|| format!("{dataset}: case {}", case.index))?;
     }
     cache
         .save(&cache_path)
@@ -340,8 +337,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
         (
             "dataset",
             format!(
-                "{} — `{dataset_shown}` (sha256 {dataset_sha256}), first {limit} cases",
-                args.dataset,
+                "{dataset}{} — `{dataset_shown}` (sha256 {dataset_sha256}), first {limit} cases",
+                dataset_format.map_or(String::new(), |f| format!(" ({f} layout)")),
             ),
         ),
         ("fluency generation", generation),
@@ -355,7 +352,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let title = format!(
         "kne eval: {} on {} (method {METHOD})",
         model_name(&model_path),
-        args.dataset
+        dataset
     );
     write_atomic(
         &out.join("summary.md"),
@@ -370,7 +367,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
             code_version: &version,
             model: model_shown.clone(),
             model_sha256: &model_sha256,
-            dataset: args.dataset,
+            dataset: &dataset,
+            dataset_format,
             dataset_file: dataset_shown.clone(),
             dataset_sha256: &dataset_sha256,
             dataset_cases,

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus what they share.
 
 pub mod attr;
+pub mod data_args;
 pub mod edit;
 pub mod eval;
 pub mod generate;

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::Result;
-use kne_eval::data::Dataset;
+use kne_eval::data::{DataSource, Dataset};
 use serde::Deserialize;
 
 use super::experiment::{Experiment, KneSettings};
@@ -28,28 +28,33 @@ pub fn row_heads(cell_dir: &Path) -> Result<BTreeSet<RowHead>> {
 }
 
 /// What the evaluated file is, and whether it stands in for another.
-fn file_note(dataset: Dataset, file: &str) -> String {
+fn file_note(dataset: &DataSource, file: &str) -> String {
     match dataset {
-        Dataset::WikiRecent if file == dataset.test_file() => format!(
+        DataSource::KnowEdit(d @ Dataset::WikiRecent) if file == d.test_file() => format!(
             "`{file}` (KnowEdit's WikiData recent **train** file, standing in for the test file, \
              which could not be obtained)"
         ),
-        _ => format!("`{file}`"),
+        DataSource::KnowEdit(_) => format!("`{file}` (KnowEdit)"),
+        DataSource::File(f) => format!(
+            "`{file}` (the experiment's own file, {} layout; sha256 in every row's config hash)",
+            f.format.map_or("detected".to_owned(), |f| format!("`{f}`"))
+        ),
     }
 }
 
 /// One line describing a KNE cell's settings.
 fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
     let mut sources = Vec::new();
-    for name in &experiment.datasets {
-        let Ok(dataset) = Dataset::from_name(name) else {
-            continue;
-        };
-        let text = match kne.localize_from.resolve(dataset, experiment.evaluate) {
+    for dataset in experiment.sources(Path::new("")).unwrap_or_default() {
+        let name = dataset.name();
+        let text = match kne.localize_from.resolve(&dataset, experiment.evaluate) {
             Ok(LocalizationSource::Train) => format!(
                 "{name}: first {} records of `{}`",
                 kne.localize,
-                dataset.train_file().unwrap_or("?")
+                dataset
+                    .knowedit()
+                    .and_then(|d| d.train_file())
+                    .unwrap_or("?")
             ),
             Ok(LocalizationSource::Holdout) => format!(
                 "{name}: first {} of the {} held-out records",
@@ -96,7 +101,7 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
     let mut md = String::from("**Setup.**\n\n");
     // Models, as the rows name them.
     let mut models = BTreeSet::new();
-    for dataset in &experiment.datasets {
+    for dataset in &experiment.dataset_names() {
         for cell in cells {
             for head in row_heads(&out.join(dataset).join(&cell.label))? {
                 let name = Path::new(&head.model)
@@ -136,12 +141,13 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
         experiment.batch_size, experiment.seed
     );
     let mut files = Vec::new();
-    for name in &experiment.datasets {
-        let Ok(dataset) = Dataset::from_name(name) else {
-            continue;
-        };
-        let file = experiment.evaluate.path(dataset).unwrap_or("?");
-        let holdout = if reserves_holdout(dataset, experiment.evaluate) && experiment.holdout > 0 {
+    for dataset in experiment.sources(Path::new("")).unwrap_or_default() {
+        let name = dataset.name();
+        let file = experiment
+            .evaluate
+            .file_name(&dataset)
+            .unwrap_or_else(|_| "?".to_owned());
+        let holdout = if reserves_holdout(&dataset, experiment.evaluate) && experiment.holdout > 0 {
             format!(
                 "; its last {} records are held out for localization and never evaluated",
                 experiment.holdout
@@ -149,9 +155,9 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
         } else {
             String::new()
         };
-        files.push(format!("{name}: {}{holdout}", file_note(dataset, file)));
+        files.push(format!("{name}: {}{holdout}", file_note(&dataset, &file)));
     }
-    let _ = writeln!(md, "- Data (KnowEdit): {}.", files.join("; "));
+    let _ = writeln!(md, "- Data: {}.", files.join("; "));
     let kne_cells: Vec<&Cell> = cells.iter().filter(|c| c.method == "kne").collect();
     if !kne_cells.is_empty() {
         md.push_str("- KNE:\n");

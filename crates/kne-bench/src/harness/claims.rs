@@ -61,7 +61,7 @@ fn load(root: &Path, results: &Path, name: &str) -> Option<Rows> {
     let dir = results.join(name);
     let mut out = BTreeMap::new();
     let mut any = false;
-    for dataset in &experiment.datasets {
+    for dataset in &experiment.dataset_names() {
         let mut by_cell = BTreeMap::new();
         for cell in cells(&experiment, false).ok()? {
             let rows = read_cell_rows(&dir.join(dataset).join(&cell.label)).ok()?;

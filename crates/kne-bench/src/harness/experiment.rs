@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use kne_attr::{AttributionConfig, SelectionScope};
 use kne_edit::KneConfig;
+use kne_eval::data::{DataSource, Dataset};
 use kne_eval::metrics::GenerationConfig;
 use serde::{Deserialize, Serialize};
 
+use super::data_file::DataFile;
 use super::split::{EvaluatedFile, LocalizeFrom};
 
 /// One `experiments/*.toml` file.
@@ -20,8 +22,12 @@ pub struct Experiment {
     pub name: String,
     /// Heading of the report.
     pub title: String,
-    /// `zsre`, `wiki_cf`, `wiki_recent`.
+    /// `zsre`, `wiki_cf`, `wiki_recent` (may be empty when `data` names a file).
+    #[serde(default)]
     pub datasets: Vec<String>,
+    /// A researcher's own edit file, run after `datasets` ([`DataFile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataFile>,
     /// Methods, in report order: `ft`, `ft-l`, `adalora`, `rome`, `memit`, `kne`. With a
     /// `[sweep]`, the sweep's KNE variants are the cells and this list is ignored.
     #[serde(default)]
@@ -188,13 +194,45 @@ impl Experiment {
         Ok(experiment)
     }
 
-    fn validate(&self) -> Result<()> {
-        if self.datasets.is_empty() {
-            bail!("field `datasets` is empty");
+    /// The names of what it evaluates, in report order: `datasets`, then `data`'s name.
+    pub fn dataset_names(&self) -> Vec<String> {
+        let mut names = self.datasets.clone();
+        names.extend(self.data.as_ref().map(DataFile::name));
+        names
+    }
+
+    /// What it evaluates, in [`Experiment::dataset_names`] order; `data`'s path is resolved
+    /// against `root`.
+    pub fn sources(&self, root: &Path) -> Result<Vec<DataSource>> {
+        let mut sources = self
+            .datasets
+            .iter()
+            .map(|d| {
+                Dataset::from_name(d)
+                    .map(DataSource::KnowEdit)
+                    .with_context(|| format!("field `datasets`: `{d}`"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(data) = &self.data {
+            sources.push(data.source(root)?);
         }
-        for d in &self.datasets {
-            kne_eval::data::Dataset::from_name(d)
-                .with_context(|| format!("field `datasets`: `{d}`"))?;
+        Ok(sources)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.datasets.is_empty() && self.data.is_none() {
+            bail!("fields `datasets` and `data` are both empty: nothing to evaluate");
+        }
+        if let Some(data) = &self.data {
+            data.validate()?;
+        }
+        self.sources(Path::new(""))?;
+        let names = self.dataset_names();
+        if let Some(twice) = names
+            .iter()
+            .find(|n| names.iter().filter(|m| m == n).count() > 1)
+        {
+            bail!("field `datasets`: `{twice}` appears twice");
         }
         if self.cases == 0 {
             bail!("field `cases` must be at least 1");

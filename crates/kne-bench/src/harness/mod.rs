@@ -7,6 +7,7 @@ pub mod caption;
 pub mod claims;
 pub mod compare;
 pub mod cost;
+pub mod data_file;
 pub mod experiment;
 mod localize;
 pub mod plan;

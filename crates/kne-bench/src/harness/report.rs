@@ -114,7 +114,7 @@ pub fn collect(experiment: &Experiment, out: &Path, full: bool) -> Result<Table>
     let cells = cells(experiment, full)?;
     let limit = case_limit(experiment, full);
     let mut table = Table::new();
-    for dataset in &experiment.datasets {
+    for dataset in &experiment.dataset_names() {
         let mut row = Vec::new();
         for cell in &cells {
             let mut rows = read_cell_rows(&out.join(dataset).join(&cell.label))?;
@@ -250,13 +250,14 @@ fn paired_to_first(
 /// The datasets of `table` in the experiment's order (the paper's: WikiData counterfact,
 /// ZsRE, WikiData recent), not alphabetical.
 pub(super) fn in_experiment_order<'a>(
-    experiment: &'a Experiment,
+    experiment: &Experiment,
     table: &'a Table,
-) -> impl Iterator<Item = (&'a String, &'a Vec<CellStats>)> {
+) -> Vec<(&'a String, &'a Vec<CellStats>)> {
     experiment
-        .datasets
+        .dataset_names()
         .iter()
-        .filter_map(move |d| table.get_key_value(d))
+        .filter_map(|d| table.get_key_value(d))
+        .collect()
 }
 
 fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str) -> String {
@@ -354,6 +355,7 @@ localize = 1
             table.insert(d.to_string(), Vec::new());
         }
         let order: Vec<&str> = in_experiment_order(&experiment, &table)
+            .into_iter()
             .map(|(d, _)| d.as_str())
             .collect();
         assert_eq!(order, ["wiki_cf", "zsre", "wiki_recent"]);

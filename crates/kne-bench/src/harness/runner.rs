@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kne_edit::loss::TargetBatch;
 use kne_edit::{EditError, EditRequest, EditStats, Editor, TokenizedRequest};
 use kne_eval::ModelScorer;
-use kne_eval::data::{Dataset, EditCase};
+use kne_eval::data::{DataSource, EditCase};
 use kne_eval::metrics::{CaseScores, Decoding, EvalConfig, PreEditCache, evaluate_case};
 use kne_model::LoadedModel;
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,10 @@ struct CellKey<'a> {
     eval: &'a super::experiment::EvalSettings,
     baselines: Option<&'a crate::baselines::BaselineConfigs>,
     model_sha256: &'a str,
+    /// The sha256 of a user's edit file (`data`); left out for KnowEdit's datasets, whose
+    /// files are pinned by `datasets/manifest.sha256`, so that their hashes stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_sha256: Option<&'a str>,
 }
 
 fn is_test_file(file: &EvaluatedFile) -> bool {
@@ -188,8 +192,12 @@ fn run_model(
         None => format!("pre_edit{suffix}.json"),
     };
     let mut failed = 0usize;
-    for name in &experiment.datasets {
-        let dataset = Dataset::from_name(name)?;
+    for dataset in &experiment.sources(&options.root)? {
+        let name = dataset.name();
+        let data_sha256 = match dataset {
+            DataSource::File(f) => Some(sha256_file(&f.path)?),
+            DataSource::KnowEdit(_) => None,
+        };
         // Every KNE cell's localization facts are checked before anything is written.
         let sources: Vec<LocalizationSource> = cells
             .iter()
@@ -202,7 +210,7 @@ fn run_model(
             })
             .collect::<Result<_>>()?;
         let split = DatasetSplit::load(
-            dataset,
+            dataset.clone(),
             experiment.evaluate,
             &options.data_dir,
             &sources,
@@ -232,7 +240,7 @@ fn run_model(
         let pre = pre_edit_cache(
             &loaded,
             &model_sha256,
-            dataset,
+            name,
             &cases,
             &ds_dir.join(&pre_edit_name),
         )?;
@@ -250,6 +258,7 @@ fn run_model(
                 eval: &experiment.eval,
                 baselines: baselines.as_ref().filter(|_| cell.method != "kne"),
                 model_sha256: &model_sha256,
+                data_sha256: data_sha256.as_deref(),
             };
             let hash = config_hash(&key)?;
             let (mut log, done) =
@@ -329,7 +338,7 @@ fn run_model(
 fn pre_edit_cache(
     loaded: &LoadedModel,
     model_sha256: &str,
-    dataset: Dataset,
+    dataset: &str,
     cases: &[&EditCase],
     path: &std::path::Path,
 ) -> Result<PreEditCache> {
@@ -384,7 +393,7 @@ pub fn edit_and_score(
             .iter()
             .map(|c| CellRow {
                 cell: cell.label.clone(),
-                scores: CaseScores::empty(c.dataset, c.index),
+                scores: CaseScores::empty(c.dataset.clone(), c.index),
                 edit: None,
                 error: Some(message.clone()),
             })

@@ -17,7 +17,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use kne_eval::data::{Dataset, EditCase, load_cases};
+use kne_eval::data::{DataSource, EditCase, load_cases};
 use serde::{Deserialize, Serialize};
 
 /// Where KNE's ensemble is localized (`[kne] localize_from`).
@@ -27,7 +27,7 @@ pub enum LocalizeFrom {
     /// `train` where the dataset has a train file, else `holdout`.
     #[default]
     Disjoint,
-    /// The dataset's train file ([`Dataset::train_file`]).
+    /// The dataset's train file ([`Dataset::train_file`](kne_eval::data::Dataset::train_file)).
     Train,
     /// The held-out slice at the end of the evaluation file.
     Holdout,
@@ -46,13 +46,22 @@ pub enum EvaluatedFile {
 }
 
 impl EvaluatedFile {
-    /// The file evaluated on `dataset`, relative to the data directory.
-    pub fn path(self, dataset: Dataset) -> Result<&'static str> {
-        match self {
-            EvaluatedFile::Test => Ok(dataset.test_file()),
-            EvaluatedFile::Train => dataset.train_file().with_context(|| {
-                format!("field `evaluate` = \"train\", but dataset `{dataset}` has no train file")
-            }),
+    /// The file evaluated on `source`, as captions and cache keys name it: relative to the
+    /// data directory for a KnowEdit dataset, the path as given for a user's file.
+    pub fn file_name(self, source: &DataSource) -> Result<String> {
+        match (self, source) {
+            (EvaluatedFile::Test, DataSource::KnowEdit(d)) => Ok(d.test_file().to_owned()),
+            (EvaluatedFile::Test, DataSource::File(f)) => Ok(f.path.display().to_string()),
+            (EvaluatedFile::Train, _) => source
+                .knowedit()
+                .and_then(|d| d.train_file())
+                .map(str::to_owned)
+                .with_context(|| {
+                    format!(
+                        "field `evaluate` = \"train\", but dataset `{}` has no train file",
+                        source.name()
+                    )
+                }),
         }
     }
 }
@@ -69,9 +78,14 @@ pub enum LocalizationSource {
 impl LocalizeFrom {
     /// The source this setting names on `dataset` when `evaluated` is the evaluated file;
     /// `train` without a train file distinct from the evaluated one is an error naming both.
-    pub fn resolve(self, dataset: Dataset, evaluated: EvaluatedFile) -> Result<LocalizationSource> {
+    pub fn resolve(
+        self,
+        dataset: &DataSource,
+        evaluated: EvaluatedFile,
+    ) -> Result<LocalizationSource> {
         let train = dataset
-            .train_file()
+            .knowedit()
+            .and_then(|d| d.train_file())
             .filter(|_| evaluated == EvaluatedFile::Test);
         Ok(match (self, train) {
             (LocalizeFrom::Disjoint, Some(_)) | (LocalizeFrom::Train, Some(_)) => {
@@ -82,8 +96,9 @@ impl LocalizeFrom {
             }
             (LocalizeFrom::Transductive, _) => LocalizationSource::Transductive,
             (LocalizeFrom::Train, None) => bail!(
-                "field `kne.localize_from` = \"train\", but dataset `{dataset}` has no train \
-                 file other than the evaluated one (use \"holdout\" or \"disjoint\")"
+                "field `kne.localize_from` = \"train\", but dataset `{}` has no train \
+                 file other than the evaluated one (use \"holdout\" or \"disjoint\")",
+                dataset.name()
             ),
         })
     }
@@ -104,9 +119,9 @@ impl LocalizationSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitFile {
-    /// [`Dataset::test_file`], the file the tables evaluate.
+    /// [`Dataset::test_file`](kne_eval::data::Dataset::test_file), the file the tables evaluate.
     Evaluation,
-    /// [`Dataset::train_file`].
+    /// [`Dataset::train_file`](kne_eval::data::Dataset::train_file).
     Train,
 }
 
@@ -127,7 +142,8 @@ impl SplitPlan {
         if holdout >= evaluation_len && holdout > 0 {
             bail!(
                 "field `holdout` = {holdout} reserves the whole evaluation file \
-                 ({evaluation_len} records)"
+                 ({evaluation_len} records); lower it (the held-out records are where KNE \
+                 localizes on data without a train file)"
             );
         }
         Ok(Self {
@@ -184,19 +200,19 @@ impl SplitPlan {
 }
 
 /// Whether the evaluated file of `dataset` keeps a held-out slice: when there is no other
-/// file to localize on (ZsRE, WikiData recent, or counterfact's train file when it is the
-/// one evaluated).
-pub fn reserves_holdout(dataset: Dataset, evaluated: EvaluatedFile) -> bool {
-    dataset.train_file().is_none() || evaluated == EvaluatedFile::Train
+/// file to localize on (ZsRE, WikiData recent, a user's file, or counterfact's train file
+/// when it is the one evaluated).
+pub fn reserves_holdout(dataset: &DataSource, evaluated: EvaluatedFile) -> bool {
+    dataset.knowedit().and_then(|d| d.train_file()).is_none() || evaluated == EvaluatedFile::Train
 }
 
 /// One dataset's records as an experiment splits them: the evaluation file, the train file
 /// when a cell localizes there, and the [`SplitPlan`] over both.
 #[derive(Debug, Clone)]
 pub struct DatasetSplit {
-    pub dataset: Dataset,
-    /// The evaluated file, relative to the data directory.
-    pub evaluation_file: &'static str,
+    pub dataset: DataSource,
+    /// The evaluated file as captions and cache keys name it ([`EvaluatedFile::file_name`]).
+    pub evaluation_file: String,
     pub evaluation: Vec<EditCase>,
     pub train: Vec<EditCase>,
     pub plan: SplitPlan,
@@ -208,24 +224,27 @@ impl DatasetSplit {
     /// train file distinct from the evaluated one ([`reserves_holdout`]), whether or not a
     /// cell localizes there, so that all experiments on a dataset evaluate the same records.
     pub fn load(
-        dataset: Dataset,
+        dataset: DataSource,
         evaluated: EvaluatedFile,
         data_dir: &Path,
         sources: &[LocalizationSource],
         holdout: usize,
     ) -> Result<Self> {
-        let evaluation_file = evaluated.path(dataset)?;
-        let evaluation = load_cases(dataset, data_dir.join(evaluation_file))?;
-        let train = match dataset.train_file() {
-            Some(file)
+        let evaluation_file = evaluated.file_name(&dataset)?;
+        let evaluation = match &dataset {
+            DataSource::KnowEdit(d) => load_cases(*d, data_dir.join(&evaluation_file))?,
+            DataSource::File(f) => f.load()?.cases,
+        };
+        let train = match dataset.knowedit().and_then(|d| Some((d, d.train_file()?))) {
+            Some((d, file))
                 if sources.contains(&LocalizationSource::Train)
                     && evaluated == EvaluatedFile::Test =>
             {
-                load_cases(dataset, data_dir.join(file))?
+                load_cases(d, data_dir.join(file))?
             }
             _ => Vec::new(),
         };
-        let holdout = if reserves_holdout(dataset, evaluated) {
+        let holdout = if reserves_holdout(&dataset, evaluated) {
             holdout
         } else {
             0
@@ -258,10 +277,13 @@ impl DatasetSplit {
             .localization(source, n)
             .with_context(|| format!("dataset `{}`", self.dataset))?;
         let (cases, name) = match file {
-            SplitFile::Evaluation => (&self.evaluation, self.evaluation_file),
+            SplitFile::Evaluation => (&self.evaluation, self.evaluation_file.as_str()),
             SplitFile::Train => (
                 &self.train,
-                self.dataset.train_file().context("no train file")?,
+                self.dataset
+                    .knowedit()
+                    .and_then(|d| d.train_file())
+                    .context("no train file")?,
             ),
         };
         let text = format!("{name} records {}..{}", range.start, range.end);
@@ -272,36 +294,35 @@ impl DatasetSplit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kne_eval::data::Dataset;
     use proptest::prelude::*;
+
+    const WIKI_CF: DataSource = DataSource::KnowEdit(Dataset::WikiCounterfact);
+    const ZSRE: DataSource = DataSource::KnowEdit(Dataset::ZsRE);
+    const WIKI_RECENT: DataSource = DataSource::KnowEdit(Dataset::WikiRecent);
 
     #[test]
     fn disjoint_resolves_per_dataset() {
         use LocalizationSource::*;
         let test = EvaluatedFile::Test;
         assert_eq!(
-            LocalizeFrom::Disjoint
-                .resolve(Dataset::WikiCounterfact, test)
-                .unwrap(),
+            LocalizeFrom::Disjoint.resolve(&WIKI_CF, test).unwrap(),
             Train
         );
         assert_eq!(
-            LocalizeFrom::Disjoint.resolve(Dataset::ZsRE, test).unwrap(),
+            LocalizeFrom::Disjoint.resolve(&ZSRE, test).unwrap(),
             Holdout
         );
         assert_eq!(
-            LocalizeFrom::Disjoint
-                .resolve(Dataset::WikiRecent, test)
-                .unwrap(),
+            LocalizeFrom::Disjoint.resolve(&WIKI_RECENT, test).unwrap(),
             Holdout
         );
         assert_eq!(
-            LocalizeFrom::Transductive
-                .resolve(Dataset::ZsRE, test)
-                .unwrap(),
+            LocalizeFrom::Transductive.resolve(&ZSRE, test).unwrap(),
             Transductive
         );
         let err = LocalizeFrom::Train
-            .resolve(Dataset::ZsRE, test)
+            .resolve(&ZSRE, test)
             .unwrap_err()
             .to_string();
         assert!(
@@ -311,17 +332,11 @@ mod tests {
         // Tuning on the train file: its own holdout slice, never the file it evaluates.
         let train = EvaluatedFile::Train;
         assert_eq!(
-            LocalizeFrom::Disjoint
-                .resolve(Dataset::WikiCounterfact, train)
-                .unwrap(),
+            LocalizeFrom::Disjoint.resolve(&WIKI_CF, train).unwrap(),
             Holdout
         );
-        assert!(
-            LocalizeFrom::Train
-                .resolve(Dataset::WikiCounterfact, train)
-                .is_err()
-        );
-        assert!(train.path(Dataset::ZsRE).is_err());
+        assert!(LocalizeFrom::Train.resolve(&WIKI_CF, train).is_err());
+        assert!(train.file_name(&ZSRE).is_err());
     }
 
     #[test]
