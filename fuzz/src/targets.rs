@@ -1,4 +1,4 @@
-//! The four fuzz target bodies. Each takes the raw fuzzer input and drives one loader the
+//! The five fuzz target bodies. Each takes the raw fuzzer input and drives one loader the
 //! way `kne` does after reading a file, then everything downstream that trusts what the
 //! loader returned.
 
@@ -7,7 +7,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use kne_edit::WeightDelta;
-use kne_eval::data::{Dataset, parse_cases};
+use kne_eval::data::{DataFormat, Dataset, parse_cases, parse_edit_file};
 use kne_model::gguf::GgufFile;
 use kne_model::load::{GgufSource, SafetensorsSource, TensorSource};
 use kne_model::{Llama, LlamaConfig, ModuleKind, Tokenizer};
@@ -119,6 +119,33 @@ pub fn knowedit_json(data: &[u8]) {
                 .flatten()
             {
                 // The loader promises at least one answer, none of them an empty alias list.
+                assert!(!probe.answers.is_empty() && probe.answers.iter().all(|a| !a.is_empty()));
+                let _ = probe.is_scored();
+            }
+        }
+    }
+}
+
+/// A researcher's edit file (`kne --data FILE`), read with its layout detected and in each
+/// layout forced, as `--format` does.
+pub fn edit_file_json(data: &[u8]) {
+    let formats = std::iter::once(None).chain(DataFormat::ALL.map(Some));
+    for format in formats {
+        let Ok(loaded) = parse_edit_file(Path::new("fuzz.json"), data, "fuzz", format) else {
+            continue;
+        };
+        if let Some(format) = format {
+            assert_eq!(loaded.format, format);
+        }
+        for (i, case) in loaded.cases.iter().enumerate() {
+            assert_eq!(case.index, i);
+            assert_eq!(case.dataset, "fuzz");
+            for probe in case
+                .portability
+                .values()
+                .chain(case.locality.values())
+                .flatten()
+            {
                 assert!(!probe.answers.is_empty() && probe.answers.iter().all(|a| !a.is_empty()));
                 let _ = probe.is_scored();
             }

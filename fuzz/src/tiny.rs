@@ -21,6 +21,8 @@ pub fn config() -> LlamaConfig {
         vocab_size: 16,
         tie_word_embeddings: false,
         max_position_embeddings: 32,
+        gemma3: None,
+        gptj: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use kne_edit::WeightDelta;
-use kne_eval::data::{Dataset, parse_cases};
+use kne_eval::data::{DataFormat, Dataset, parse_cases, parse_edit_file};
 use kne_fuzz::seeds::{TARGETS, tiny_llama_config};
 use kne_fuzz::{targets, tiny};
 use kne_model::gguf::GgufFile;
@@ -31,6 +31,7 @@ fn every_seed_replays_through_its_target() {
             "gguf_reader" => targets::gguf_reader,
             "safetensors_config" => targets::safetensors_config,
             "knowedit_json" => targets::knowedit_json,
+            "edit_file_json" => targets::edit_file_json,
             "patch_loader" => targets::patch_loader,
             other => panic!("unknown target {other}"),
         };
@@ -67,7 +68,11 @@ fn the_gguf_seed_is_a_loadable_model() {
         .tensors()
         .iter()
         .filter(|t| all.tensor_f32(&t.name).is_ok());
-    assert_eq!(dequantised.count(), 7, "six types and the empty tensor");
+    assert_eq!(
+        dequantised.count(),
+        8,
+        "six types, the empty tensor and Q6_K (dequantised since the Gemma-3 loader)"
+    );
 }
 
 #[test]
@@ -113,5 +118,20 @@ fn the_knowedit_seeds_parse_as_their_dataset() {
         let cases = parse_cases(dataset, Path::new(name), &seed("knowedit_json", name))
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!cases.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn the_edit_file_seeds_load_in_their_layouts() {
+    for (name, format) in [
+        ("knowedit.json", DataFormat::KnowEdit),
+        ("easyedit.json", DataFormat::EasyEdit),
+        ("mend.json", DataFormat::EasyEdit),
+        ("counterfact.json", DataFormat::Counterfact),
+    ] {
+        let loaded = parse_edit_file(Path::new(name), &seed("edit_file_json", name), "seed", None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.format, format, "{name}");
+        assert!(!loaded.cases.is_empty(), "{name}");
     }
 }

@@ -9,17 +9,18 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-/// The targets, in the order they run (`fuzz/Cargo.toml` declares the same four).
-pub const TARGETS: [&str; 4] = [
+/// The targets, in the order they run (`fuzz/Cargo.toml` declares the same five).
+pub const TARGETS: [&str; 5] = [
     "gguf_reader",
     "safetensors_config",
     "knowedit_json",
+    "edit_file_json",
     "patch_loader",
 ];
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Run only this target (default: all four, one after the other)
+    /// Run only this target (default: all five, one after the other)
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(TARGETS))]
     pub target: Option<String>,
     /// Seconds of fuzzing per target

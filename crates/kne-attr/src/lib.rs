@@ -5,6 +5,10 @@
 //!   over a localization subset of facts ([`Scores`]).
 //! - [`select`]: the global quantile threshold `t_p = Quantile_{1-p}` over all neurons of all
 //!   selected sites (Eq. 6–7), or the same per site, giving an [`Ensemble`].
+//!
+//! Runnable example: `examples/top_neurons.rs`, one fact attributed over the last layers
+//! and the neurons a top-1 % selection keeps, by site
+//! (`cargo run --release -p kne-attr --example top_neurons`).
 
 mod attribution;
 mod axis;

@@ -14,6 +14,11 @@
 //! backend: the model enters only through the [`Scorer`](metrics::Scorer) trait (tokenize,
 //! teacher-forced argmax at answer positions, generation); [`ModelScorer`] implements it
 //! for the burn model of `kne-model` (batched, KV-cached generation).
+//!
+//! Besides KnowEdit, [`data::EditFile`] reads a researcher's own file in EasyEdit's flat
+//! layout or ROME's CounterFact layout ([`data::DataFormat`], detected from the records).
+//! Runnable example: `examples/score_case.rs`, the metrics of each case of such a file on
+//! the unedited model (`cargo run --release -p kne-eval --example score_case -- FILE`).
 
 pub mod data;
 mod error;

@@ -11,6 +11,9 @@
 //! let logits = loaded.model.forward(loaded.model.ids_tensor(&[ids])?);
 //! # Ok::<(), kne_model::ModelError>(())
 //! ```
+//!
+//! Runnable example: `examples/next_token.rs`, the most likely next tokens after a prompt
+//! (`cargo run --release -p kne-model --example next_token -- "The capital of France is"`).
 
 pub mod compute_pool;
 pub mod config;

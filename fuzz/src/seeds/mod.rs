@@ -2,6 +2,7 @@
 //! target, written by the generators of this module. `make_seeds` runs [`write_all`].
 
 mod gguf;
+mod edit_file;
 mod gguf_writer;
 mod knowedit;
 mod patch;
@@ -14,10 +15,11 @@ pub use gguf::tiny_llama_config;
 pub use gguf_writer::GgufWriter;
 
 /// The fuzz targets, in the order `cargo xtask fuzz` runs them.
-pub const TARGETS: [&str; 4] = [
+pub const TARGETS: [&str; 5] = [
     "gguf_reader",
     "safetensors_config",
     "knowedit_json",
+    "edit_file_json",
     "patch_loader",
 ];
 
@@ -35,6 +37,7 @@ pub fn write_all(corpus: &Path) -> io::Result<()> {
     write("gguf_reader", gguf::seeds())?;
     write("safetensors_config", safetensors::seeds())?;
     write("knowedit_json", knowedit::seeds())?;
+    write("edit_file_json", edit_file::seeds())?;
     let patches = corpus.join("patch_loader");
     std::fs::create_dir_all(&patches)?;
     patch::write(&patches)

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_attr::{FactTokens, attribute, select};
+use kne_attr::{attribute, select};
 use kne_bench::harness::experiment::KneSettings;
-use kne_edit::TokenizedRequest;
+use kne_bench::session::{fact_tokens, request_of};
 
 use super::data_args::DataArgs;
 use super::model_args::ModelArgs;
@@ -32,21 +32,8 @@ pub struct AttrArgs {
     scores_out: Option<PathBuf>,
 }
 
-/// Reads and checks a KNE settings file (`experiments/kne-default.toml`); errors name the
-/// file and field.
-pub fn load_settings(path: &std::path::Path) -> Result<KneSettings> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let settings: KneSettings = toml::from_str(&text)
-        .with_context(|| format!("{}: invalid KNE settings", path.display()))?;
-    settings
-        .validate("")
-        .with_context(|| format!("{}: invalid KNE settings", path.display()))?;
-    Ok(settings)
-}
-
 pub fn run(args: AttrArgs) -> Result<()> {
-    let settings = load_settings(&args.config)?;
+    let settings = KneSettings::load(&args.config)?;
     let loaded = args.model.load()?;
     settings
         .attribution
@@ -54,17 +41,8 @@ pub fn run(args: AttrArgs) -> Result<()> {
         .with_context(|| format!("{}: field `attribution`", args.config.display()))?;
     let cases = args.data.load()?.cases;
     let n = args.cases.unwrap_or(settings.localize).min(cases.len());
-    let facts: Vec<FactTokens> = cases[..n]
-        .iter()
-        .map(|c| {
-            let t = TokenizedRequest::new(&loaded.tokenizer, &c.prompt, &c.target_new)
-                .with_context(|| format!("case {}", c.index))?;
-            Ok(FactTokens {
-                prompt_ids: t.prompt_ids,
-                target_ids: t.target_ids,
-            })
-        })
-        .collect::<Result<_>>()?;
+    let requests: Vec<_> = cases[..n].iter().map(request_of).collect();
+    let facts = fact_tokens(&loaded, &requests)?;
     let bar = ProgressBar::new(n as u64).with_style(
         ProgressStyle::with_template("attributing [{bar:30}] {pos}/{len} facts, eta {eta}")
             .expect("valid template"),

@@ -10,8 +10,8 @@ use kne_bench::baselines::{build_editor, load_baseline_configs};
 use kne_edit::{EditRequest, Editor, KneEditor, WeightDelta};
 use kne_model::{GreedyConfig, paths};
 
-use super::attr::load_settings;
 use super::model_args::ModelArgs;
+use kne_bench::harness::experiment::KneSettings;
 
 #[derive(Args, Debug)]
 pub struct EditArgs {
@@ -65,7 +65,10 @@ pub fn run(args: EditArgs) -> Result<()> {
         ensemble
             .check(&loaded.model)
             .with_context(|| format!("ensemble {}", path.display()))?;
-        Box::new(KneEditor::new(load_settings(&args.config)?.edit, ensemble)?)
+        Box::new(KneEditor::new(
+            KneSettings::load(&args.config)?.edit,
+            ensemble,
+        )?)
     } else {
         let configs = load_baseline_configs(&args.baselines)?;
         build_editor(&args.method, &configs, &paths::workspace_root())?

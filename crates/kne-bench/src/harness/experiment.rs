@@ -145,6 +145,19 @@ pub struct KneSettings {
 }
 
 impl KneSettings {
+    /// Reads and checks a KNE settings file (`experiments/kne-default.toml`); errors name
+    /// the file and field.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let settings: KneSettings = toml::from_str(&text)
+            .with_context(|| format!("{}: invalid KNE settings", path.display()))?;
+        settings
+            .validate("")
+            .with_context(|| format!("{}: invalid KNE settings", path.display()))?;
+        Ok(settings)
+    }
+
     /// Checks what can be checked without the model; errors name the field, after
     /// `prefix` (`kne.` in an experiment file, empty in a settings file of its own).
     /// Layers are checked against the model when it is loaded.

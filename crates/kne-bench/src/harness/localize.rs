@@ -5,14 +5,15 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_attr::{Ensemble, FactTokens, Scores, attribute_onto, select};
-use kne_edit::{KneEditor, TokenizedRequest};
+use kne_attr::{Ensemble, Scores, attribute_onto, select};
+use kne_edit::KneEditor;
 use kne_eval::data::EditCase;
 use kne_model::LoadedModel;
 use serde::Serialize;
 
 use super::plan::Cell;
 use crate::results::config_hash;
+use crate::session::{fact_tokens, request_of};
 
 /// What the scores depend on.
 #[derive(Serialize)]
@@ -46,17 +47,9 @@ pub fn scores_for(
         return Scores::load(&path)
             .with_context(|| format!("reading cached scores {}", path.display()));
     }
-    let facts: Vec<FactTokens> = cases
-        .iter()
-        .map(|case| {
-            TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new)
-                .map(|t| FactTokens {
-                    prompt_ids: t.prompt_ids,
-                    target_ids: t.target_ids,
-                })
-                .with_context(|| format!("{dataset} case {}", case.index))
-        })
-        .collect::<Result<_>>()?;
+    let requests: Vec<_> = cases.iter().map(request_of).collect();
+    let facts =
+        fact_tokens(loaded, &requests).with_context(|| format!("{dataset}: {facts_text}"))?;
     // Long localizations (200 facts ≈ an hour on 2 cores) save their running sum every
     // `CHECKPOINT_FACTS` facts; an interrupted run resumes from it with the same additions
     // in the same order, so the scores are those of an uninterrupted run.

@@ -18,11 +18,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_edit::loss::TargetBatch;
-use kne_edit::{EditError, EditRequest, EditStats, Editor, TokenizedRequest};
+use kne_edit::{EditRequest, EditStats, Editor};
 use kne_eval::ModelScorer;
 use kne_eval::data::{DataSource, EditCase};
-use kne_eval::metrics::{CaseScores, Decoding, EvalConfig, PreEditCache, evaluate_case};
+use kne_eval::metrics::{CaseScores, PreEditCache};
 use kne_model::LoadedModel;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +31,7 @@ use super::plan::{Cell, cells};
 use super::split::{DatasetSplit, EvaluatedFile, LocalizationSource};
 use crate::baselines::{build_editor, load_baseline_configs};
 use crate::results::{Row, RowLog, RowMeta, code_version, config_hash, sha256_file};
+use crate::session::{apply_edit, request_of, score_cases};
 
 /// Where and how much to run.
 #[derive(Debug, Clone)]
@@ -373,94 +373,47 @@ pub fn edit_and_score(
     experiment: &Experiment,
     cell: &Cell,
 ) -> Result<Vec<CellRow>> {
-    let requests: Vec<EditRequest> = batch
-        .iter()
-        .map(|c| EditRequest {
-            prompt: c.prompt.clone(),
-            target: c.target_new.clone(),
-            subject: c.subject.clone(),
-        })
-        .collect();
+    let requests: Vec<EditRequest> = batch.iter().map(|c| request_of(c)).collect();
     let ids: Vec<String> = batch.iter().map(|c| c.index.to_string()).collect();
     let cases = format!(
         "case{} {}",
         if batch.len() == 1 { "" } else { "s" },
         ids.join(", ")
     );
-    let failed = |what: &str, reason: String| -> Vec<CellRow> {
-        let message = format!("{what} ({cases}): {reason}; the model was left unchanged");
-        batch
-            .iter()
-            .map(|c| CellRow {
-                cell: cell.label.clone(),
-                scores: CaseScores::empty(c.dataset.clone(), c.index),
-                edit: None,
-                error: Some(message.clone()),
-            })
-            .collect()
+    let edit = match apply_edit(loaded, editor, &requests)? {
+        Ok(edit) => edit,
+        Err(refused) => {
+            let message = format!(
+                "{} ({cases}): {}; the model was left unchanged",
+                refused.what, refused.reason
+            );
+            return Ok(batch
+                .iter()
+                .map(|c| CellRow {
+                    cell: cell.label.clone(),
+                    scores: CaseScores::empty(c.dataset.clone(), c.index),
+                    edit: None,
+                    error: Some(message.clone()),
+                })
+                .collect());
+        }
     };
-    let outcome = match editor.edit(loaded, &requests) {
-        Ok(outcome) => outcome,
-        Err(e) => return Ok(failed("edit failed", e.to_string())),
-    };
-    let applied = match outcome.delta.apply(&mut loaded.model) {
-        Ok(applied) => applied,
-        Err(e) => return Ok(failed("edit refused", e.to_string())),
-    };
-    // A finite delta can still break the model (closed-form editors have no loss to watch).
-    let loss = edited_loss(loaded, &requests);
-    if !matches!(loss, Ok(v) if v.is_finite()) {
-        applied.revert(&mut loaded.model)?;
-        let reason = match loss {
-            Ok(v) => format!("the edited model's loss on the edit requests is {v}"),
-            Err(e) => format!("cannot compute the edited model's loss: {e}"),
-        };
-        return Ok(failed("edit rolled back", reason));
-    }
-    let result = score_batch(loaded, batch, pre, experiment);
-    applied.revert(&mut loaded.model)?;
+    let result = score_cases(
+        loaded,
+        batch,
+        pre,
+        experiment.eval.generation,
+        experiment.seed,
+    );
+    let stats = edit.stats.clone();
+    edit.revert(loaded)?;
     Ok(result?
         .into_iter()
         .map(|scores| CellRow {
             cell: cell.label.clone(),
             scores,
-            edit: Some(outcome.stats.clone()),
+            edit: Some(stats.clone()),
             error: None,
         })
         .collect())
-}
-
-/// Mean target NLL of `requests` on the (edited) model: one forward.
-fn edited_loss(loaded: &LoadedModel, requests: &[EditRequest]) -> Result<f32, EditError> {
-    let tokenized = TokenizedRequest::all(&loaded.tokenizer, requests)?;
-    let batch = TargetBatch::new(&loaded.model, &tokenized)?;
-    Ok(batch.nll(&loaded.model, None).into_scalar::<f32>())
-}
-
-/// Scores every case of `batch` on the model as it is.
-fn score_batch(
-    loaded: &LoadedModel,
-    batch: &[&EditCase],
-    pre: &PreEditCache,
-    experiment: &Experiment,
-) -> Result<Vec<CaseScores>> {
-    let mut scorer = ModelScorer::from_loaded(loaded);
-    let mut rows = Vec::with_capacity(batch.len());
-    for case in batch {
-        let mut eval = EvalConfig {
-            generation: experiment.eval.generation,
-            keep_generated_text: true,
-        };
-        // One seed per case: runs are reproducible and cases independent.
-        if let Some(g) = eval.generation.as_mut()
-            && let Decoding::TopK { seed, .. } = &mut g.decoding
-        {
-            *seed = experiment.seed.wrapping_add(case.index as u64);
-        }
-        let predictions = pre
-            .get(case)
-            .with_context(|| format!("case {}: pre-edit predictions missing", case.index))?;
-        rows.push(evaluate_case(case, predictions, &mut scorer, &eval)?);
-    }
-    Ok(rows)
 }
