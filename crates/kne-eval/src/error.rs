@@ -66,7 +66,9 @@ pub enum EvalError {
     UnknownFormat(String),
     /// The first record of a file is in none of the known layouts.
     #[error(
-        "{}: record 0 is in none of the known layouts (keys: {keys}); expected KnowEdit's          (`prompt`, `target_new`, `subject`, …), EasyEdit's flat one (… `locality_prompt`) or          ROME's CounterFact (`requested_rewrite`); pass --format to force one",
+        "{}: record 0 is in none of the known layouts (keys: {keys}); expected KnowEdit's \
+         (`prompt`, `target_new`, `subject`, …), EasyEdit's flat one (… `locality_prompt`) or \
+         ROME's CounterFact (`requested_rewrite`); pass --format to force one",
         path.display()
     )]
     UndetectedFormat {
