@@ -136,7 +136,10 @@ fn easyedit_mend_spelling() {
             &[&["Another Person"]],
         )],
     );
-    assert_eq!(cases, vec![expected]);
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0], expected);
+    assert_eq!(cases[1].index, 1);
+    assert_eq!(cases[1].target_new, "Nokia");
 }
 
 #[test]
@@ -159,7 +162,14 @@ fn rome_counterfact_layout() {
             probe("Third Person, a native", &[&["French"]]),
         ],
     );
-    assert_eq!(cases, vec![expected]);
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0], expected);
+    // Record 1: an empty `attribute_prompts` list; its neighbour keeps the true target.
+    assert_eq!(cases[1].target_new, "Nokia");
+    assert_eq!(
+        cases[1].locality[&LocalityKind::Neighborhood],
+        vec![probe("Another Phone is a product of", &[&["Apple"]])]
+    );
 }
 
 #[test]
