@@ -54,7 +54,8 @@ impl Rows {
     }
 }
 
-/// The quick run's rows of `results/<name>/` (`None` without rows).
+/// Every row of `results/<name>/` (`None` without rows): a `--full` reference is judged
+/// on all its cases, paired by case index.
 fn load(root: &Path, results: &Path, name: &str) -> Option<Rows> {
     let experiment =
         Experiment::load(&root.join("experiments").join(format!("{name}.toml"))).ok()?;
@@ -65,7 +66,7 @@ fn load(root: &Path, results: &Path, name: &str) -> Option<Rows> {
         let mut by_cell = BTreeMap::new();
         for cell in cells(&experiment, false).ok()? {
             let rows = read_cell_rows(&dir.join(dataset).join(&cell.label)).ok()?;
-            let values = per_case_values(&rows, experiment.cases);
+            let values = per_case_values(&rows, usize::MAX);
             any |= !values[ES].is_empty();
             by_cell.insert(cell.label.clone(), values);
         }
