@@ -7,7 +7,7 @@ use std::path::Path;
 
 use burn::tensor::Device;
 use kne_edit::WeightDelta;
-use kne_eval::data::{DataFormat, Dataset, parse_cases, parse_edit_file};
+use kne_eval::data::{DataFormat, Dataset, EditCase, parse_cases, parse_edit_file};
 use kne_model::gguf::GgufFile;
 use kne_model::load::{GgufSource, SafetensorsSource, TensorSource};
 use kne_model::{Llama, LlamaConfig, ModuleKind, Tokenizer};
@@ -110,18 +110,23 @@ pub fn knowedit_json(data: &[u8]) {
         let Ok(cases) = parse_cases(dataset, Path::new("fuzz.json"), data) else {
             continue;
         };
-        for (i, case) in cases.iter().enumerate() {
-            assert_eq!(case.index, i);
-            for probe in case
-                .portability
-                .values()
-                .chain(case.locality.values())
-                .flatten()
-            {
-                // The loader promises at least one answer, none of them an empty alias list.
-                assert!(!probe.answers.is_empty() && probe.answers.iter().all(|a| !a.is_empty()));
-                let _ = probe.is_scored();
-            }
+        check_cases(&cases);
+    }
+}
+
+/// What every loader promises of its cases: indices in file order, and probes with at least
+/// one answer, none of them an empty alias list.
+fn check_cases(cases: &[EditCase]) {
+    for (i, case) in cases.iter().enumerate() {
+        assert_eq!(case.index, i);
+        for probe in case
+            .portability
+            .values()
+            .chain(case.locality.values())
+            .flatten()
+        {
+            assert!(!probe.answers.is_empty() && probe.answers.iter().all(|a| !a.is_empty()));
+            let _ = probe.is_scored();
         }
     }
 }
@@ -137,19 +142,8 @@ pub fn edit_file_json(data: &[u8]) {
         if let Some(format) = format {
             assert_eq!(loaded.format, format);
         }
-        for (i, case) in loaded.cases.iter().enumerate() {
-            assert_eq!(case.index, i);
-            assert_eq!(case.dataset, "fuzz");
-            for probe in case
-                .portability
-                .values()
-                .chain(case.locality.values())
-                .flatten()
-            {
-                assert!(!probe.answers.is_empty() && probe.answers.iter().all(|a| !a.is_empty()));
-                let _ = probe.is_scored();
-            }
-        }
+        assert!(loaded.cases.iter().all(|c| c.dataset == "fuzz"));
+        check_cases(&loaded.cases);
     }
 }
 

@@ -116,20 +116,9 @@ cases = 1
 holdout = 1
 
 [eval]
-
-[kne]
-p = 0.02
-localize = 1
-
-[kne.attribution]
-steps = 2
-layers = [18]
-
-[kne.edit]
-learning_rate = 0.05
-steps = 20
-"#,
-        data.display()
+{}"#,
+        data.display(),
+        common::TINY_KNE
     )
 }
 

@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, ensure};
 use clap::Args;
-use kne_eval::data::{
-    DataFormat, DataSource, Dataset, EditCase, EditFile, default_data_dir, load_cases,
-};
+use kne_eval::data::{DataFormat, DataSource, Dataset, EditCase, EditFile, default_data_dir};
 
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
@@ -79,13 +77,7 @@ impl DataArgs {
                 DataSource::File(_) => "",
             }
         );
-        let (format, cases) = match &source {
-            DataSource::KnowEdit(d) => (None, load_cases(*d, &file)?),
-            DataSource::File(f) => {
-                let loaded = f.load()?;
-                (Some(loaded.format), loaded.cases)
-            }
-        };
+        let (format, cases) = source.load_with_format(&self.data_dir())?;
         Ok(LoadedData {
             source,
             file,

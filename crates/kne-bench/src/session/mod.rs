@@ -150,7 +150,9 @@ impl Session {
     /// A case whose probes do not tokenize, naming it.
     pub fn pre_edit(&self, cases: &[EditCase]) -> Result<PreEditCache> {
         let name = cases.first().map_or("", |c| c.dataset.as_str());
-        let mut cache = PreEditCache::new(sha256_hint(&self.model_path), name);
+        // Keyed by the model's path: a session's cache is never saved, so no checksum is
+        // needed to tell models apart.
+        let mut cache = PreEditCache::new(self.model_path.display().to_string(), name);
         let mut scorer = ModelScorer::from_loaded(&self.loaded);
         for case in cases {
             cache
@@ -249,10 +251,4 @@ pub fn fact_tokens(loaded: &LoadedModel, requests: &[EditRequest]) -> Result<Vec
                 .with_context(|| format!("fact {i} ({:?} → {:?})", r.prompt, r.target))
         })
         .collect()
-}
-
-/// The cache's model key: the path (a session's cache is not saved, so no checksum is
-/// needed to tell models apart).
-fn sha256_hint(path: &Path) -> String {
-    path.display().to_string()
 }

@@ -22,6 +22,17 @@ seed = 7
 [eval]
 generation = {{ max_total_tokens = 30, decoding = {{ kind = "top_k", k = 5, seed = 0 }}, stop_at_eos = false }}
 
+{TINY_KNE}
+[paper.wiki_cf.kne]
+es = 99.02
+"#
+    )
+}
+
+/// The `[kne]` tables of the tiny experiments: one fact localized at one layer, m = 2, an
+/// edit stronger and shorter than the defaults (the tests check the plumbing, not the
+/// method).
+pub const TINY_KNE: &str = r#"
 [kne]
 p = 0.02
 localize = 1
@@ -31,15 +42,9 @@ steps = 2
 layers = [18]
 
 [kne.edit]
-# Stronger and shorter than the defaults: the test checks the plumbing, not the method.
 learning_rate = 0.05
 steps = 20
-
-[paper.wiki_cf.kne]
-es = 99.02
-"#
-    )
-}
+"#;
 
 /// The default model, or a panic telling how to fetch it.
 pub fn model_path() -> PathBuf {

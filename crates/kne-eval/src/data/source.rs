@@ -183,9 +183,26 @@ impl DataSource {
     /// # Errors
     /// As [`load_cases`](super::load_cases) or [`EditFile::load`].
     pub fn load(&self, data_dir: &Path) -> Result<Vec<EditCase>, EvalError> {
+        Ok(self.load_with_format(data_dir)?.1)
+    }
+
+    /// [`DataSource::load`], with the layout a user's file was read in (given or
+    /// detected); `None` for KnowEdit's datasets.
+    ///
+    /// # Errors
+    /// As [`DataSource::load`].
+    pub fn load_with_format(
+        &self,
+        data_dir: &Path,
+    ) -> Result<(Option<DataFormat>, Vec<EditCase>), EvalError> {
         match self {
-            DataSource::KnowEdit(d) => super::load_cases(*d, data_dir.join(d.test_file())),
-            DataSource::File(f) => Ok(f.load()?.cases),
+            DataSource::KnowEdit(d) => {
+                Ok((None, super::load_cases(*d, self.evaluation_path(data_dir))?))
+            }
+            DataSource::File(f) => {
+                let loaded = f.load()?;
+                Ok((Some(loaded.format), loaded.cases))
+            }
         }
     }
 }
