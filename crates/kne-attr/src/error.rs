@@ -20,9 +20,18 @@ pub enum AttrError {
     },
     #[error("the ensemble does not fit the model: {0}")]
     Misfit(String),
+    #[error("attribution workers: {0}")]
+    Workers(String),
     #[error("non-finite attribution score at {site} neuron {neuron}")]
     NonFinite {
         site: kne_model::Site,
         neuron: usize,
     },
+}
+
+impl From<String> for AttrError {
+    /// A failure of the worker threads themselves ([`kne_model::ordered_jobs`]).
+    fn from(message: String) -> Self {
+        AttrError::Workers(message)
+    }
 }

@@ -18,7 +18,10 @@ mod quadrature;
 mod scores;
 mod selection;
 
-pub use attribution::{AttributionConfig, FactTokens, attribute, attribute_fact, attribute_onto};
+pub use attribution::{
+    AttributionConfig, FactTokens, attribute, attribute_fact, attribute_onto,
+    attribute_onto_with_workers,
+};
 pub use axis::NeuronAxis;
 pub use ensemble::Ensemble;
 pub use error::AttrError;

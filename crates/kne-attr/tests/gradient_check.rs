@@ -212,3 +212,52 @@ fn resuming_from_a_partial_sum_is_bit_identical_to_one_pass() {
     assert_eq!(resumed.facts, 3);
     assert_eq!(resumed, whole);
 }
+
+#[test]
+fn parallel_facts_are_bit_identical() {
+    // Facts attributed side by side, each on one thread, sum to the same bits as one
+    // after the other on the caller's pool: the order of the additions is kept, and a
+    // fact's products compute the same bits on one thread as on several. Progress comes
+    // in order too.
+    let tok = &model().tokenizer;
+    let facts: Vec<FactTokens> = [
+        ("The capital of France is", " Paris"),
+        ("Danielle Darrieux's mother tongue is", " French"),
+        ("The Eiffel Tower is located in", " Rome"),
+        ("Toko Yasuda plays the", " guitar"),
+        ("The official language of Brazil is", " Portuguese"),
+    ]
+    .iter()
+    .map(|(p, t)| FactTokens {
+        prompt_ids: tok.encode(p).unwrap(),
+        target_ids: tok.encode(t).unwrap(),
+    })
+    .collect();
+    let config = AttributionConfig {
+        steps: 3,
+        layers: Some(vec![27, 29]),
+        ..AttributionConfig::default()
+    };
+    let tracked = model().model.frozen_autodiff();
+    let run = |workers| {
+        let mut order = Vec::new();
+        let scores = kne_attr::attribute_onto_with_workers(
+            config.empty_scores(),
+            &tracked,
+            &facts,
+            &config,
+            workers,
+            |i| order.push(i),
+        )
+        .unwrap();
+        assert_eq!(order, (0..facts.len()).collect::<Vec<_>>());
+        scores
+    };
+    let one = kne_model::on_compute_pool(|| run(1));
+    let three = kne_model::on_compute_pool(|| run(3));
+    assert_eq!(one.facts, 5);
+    let bits = |s: &kne_attr::Scores| -> Vec<u64> {
+        s.sites.values().flatten().map(|v| v.to_bits()).collect()
+    };
+    assert_eq!(bits(&one), bits(&three));
+}

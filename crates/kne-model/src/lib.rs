@@ -27,6 +27,7 @@ pub mod interventions;
 pub mod kv_cache;
 pub mod llama;
 pub mod load;
+pub mod parallel_jobs;
 pub mod paths;
 pub mod rms_norm;
 pub mod rope;
@@ -42,6 +43,7 @@ pub use interventions::{Captured, Captures, DeltaUnits, Interventions, NeuronDel
 pub use kv_cache::KvCache;
 pub use llama::{ForwardOutput, Llama};
 pub use load::{LoadedModel, ModelFormat, TensorSource, load};
+pub use parallel_jobs::{job_workers, ordered_jobs};
 pub use site::{ModuleKind, Site};
 pub use site_linear::SiteLinear;
 pub use tokenizer::Tokenizer;
