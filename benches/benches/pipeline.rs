@@ -8,41 +8,13 @@
 #[global_allocator]
 static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 
-use std::collections::BTreeMap;
-
-use burn::tensor::Device;
 use criterion::{Criterion, criterion_group};
-use kne_attr::{AttributionConfig, FactTokens, NeuronAxis, Scores, SelectionScope};
-use kne_edit::{DeltaForm, EditRequest, Editor, KneConfig, KneEditor, TokenizedRequest};
-use kne_eval::data::{Dataset, default_data_dir, load_cases};
+use kne_attr::{AttributionConfig, FactTokens};
+use kne_benches::{first_case, load, pseudo_random_ensemble, request};
+use kne_edit::{DeltaForm, Editor, KneConfig, KneEditor, TokenizedRequest};
 use kne_eval::metrics::{EvalConfig, compute_pre_edit, evaluate_case};
 use kne_eval::model_scorer::ModelScorer;
-use kne_model::{LoadedModel, ModuleKind, Site, on_compute_pool, paths};
-
-/// The first WikiData counterfact case: a real prompt/target pair with its probes.
-const CASE_INDEX: usize = 0;
-
-fn load() -> LoadedModel {
-    let path = paths::default_model_path();
-    kne_model::load(&path, &Device::flex())
-        .unwrap_or_else(|e| panic!("{e} (run `cargo xtask fetch-model`)"))
-}
-
-fn first_case() -> kne_eval::data::EditCase {
-    let dataset = Dataset::WikiCounterfact;
-    let path = default_data_dir().join(dataset.test_file());
-    load_cases(dataset, &path)
-        .unwrap_or_else(|e| panic!("{e} (run `cargo xtask fetch-data`)"))
-        .swap_remove(CASE_INDEX)
-}
-
-fn request(case: &kne_eval::data::EditCase) -> EditRequest {
-    EditRequest {
-        prompt: case.prompt.clone(),
-        target: case.target_new.clone(),
-        subject: case.subject.clone(),
-    }
-}
+use kne_model::{LoadedModel, on_compute_pool};
 
 /// The first case's prompt and target as attribution reads them.
 fn first_fact(loaded: &LoadedModel) -> FactTokens {
@@ -100,38 +72,6 @@ fn attribution_all_sites(c: &mut Criterion) {
     group.finish();
 }
 
-/// An ensemble of the default size (p = 0.01 over all 210 sites) from deterministic
-/// pseudo-random scores: the edit's cost depends on the ensemble's size and spread, not
-/// on which neurons were chosen.
-fn ensemble(loaded: &LoadedModel) -> kne_attr::Ensemble {
-    let mut sites = BTreeMap::new();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    for layer in 0..loaded.model.layers.len() {
-        for module in ModuleKind::ALL {
-            let site = Site::new(layer, module);
-            let n = NeuronAxis::Out.count(loaded.model.site(site).unwrap().dims());
-            let values = (0..n)
-                .map(|_| {
-                    // xorshift64: reproducible, no dependency.
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (state >> 11) as f64 / (1u64 << 53) as f64
-                })
-                .collect();
-            sites.insert(site, values);
-        }
-    }
-    let scores = Scores {
-        axis: NeuronAxis::Out,
-        steps: 1,
-        quadrature: Default::default(),
-        facts: 1,
-        sites,
-    };
-    kne_attr::select(&scores, &loaded.model, 0.01, SelectionScope::Global).unwrap()
-}
-
 /// KNE edits of one case with 1 and with 10 Adam steps (no early stop): the difference
 /// divided by 9 is the cost of one step; the 1-step edit adds the fixed setup (prefix
 /// below the lowest edited layer, one extra loss evaluation, extracting the delta). The
@@ -140,7 +80,7 @@ fn kne_edit(c: &mut Criterion) {
     let loaded = load();
     let case = first_case();
     let requests = [request(&case)];
-    let ensemble = ensemble(&loaded);
+    let ensemble = pseudo_random_ensemble(&loaded);
     let mut group = c.benchmark_group("kne edit");
     for steps in [1, 10] {
         let config = KneConfig {

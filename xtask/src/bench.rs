@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{atomic, bench_report, fetch_model, paths, reproduce};
+use crate::{atomic, bench_report, bench_stages, fetch_model, paths, reproduce};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -28,6 +28,10 @@ pub struct Args {
     /// Also bench one localization fact over all sites at m = 20 (~12 minutes on 2 cores)
     #[arg(long)]
     pub full_attribution: bool,
+    /// Also bench one Table 1 case stage by stage for each method (~15 minutes on 2 cores)
+    /// and write `results/bench/stages.md`, where a Table 1 run's hours go
+    #[arg(long)]
+    pub stages: bool,
     /// Passed on to criterion (e.g. `forward` to run only matching benches)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub rest: Vec<String>,
@@ -93,6 +97,9 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
     if args.full_attribution {
         command.env("KNE_BENCH_FULL_ATTRIBUTION", "1");
     }
+    if args.stages {
+        command.env("KNE_BENCH_STAGES", "1");
+    }
     let status = command
         .current_dir(root)
         .args(["bench", "-p", "kne-benches", "--benches", "--", "--noplot"])
@@ -118,5 +125,9 @@ pub fn run(root: &Path, args: Args) -> Result<()> {
         paths::show(root, &out.join("bench.csv")),
         paths::show(root, &out.join("summary.md"))
     );
+    if let Some(stages) = bench_stages::markdown(&report.rust, &report.machine) {
+        atomic::write(&out.join("stages.md"), stages.as_bytes())?;
+        println!("bench: wrote {}", paths::show(root, &out.join("stages.md")));
+    }
     Ok(())
 }

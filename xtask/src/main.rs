@@ -4,6 +4,7 @@
 mod atomic;
 mod bench;
 mod bench_report;
+mod bench_stages;
 mod checked_part;
 mod checksum;
 mod fetch_data;
