@@ -17,7 +17,7 @@ static ALLOCATOR: kne_alloc::Allocator = kne_alloc::Allocator;
 use std::time::Instant;
 
 use burn::tensor::Device;
-use kne_attr::{AttributionConfig, FactTokens};
+use kne_attr::{AttributionConfig, FactTokens, Scores};
 use kne_edit::TokenizedRequest;
 use kne_eval::data::{Dataset, default_data_dir, load_cases};
 use kne_model::{on_compute_pool, paths};
@@ -34,7 +34,7 @@ fn main() {
     let dir = default_data_dir();
     let test = load_cases(dataset, dir.join(dataset.test_file())).unwrap();
     let train = load_cases(dataset, dir.join(dataset.train_file().unwrap())).unwrap();
-    let cases: Vec<_> = std::iter::once(("test 0".to_string(), &test[0]))
+    let facts: Vec<(String, FactTokens)> = std::iter::once(("test 0".to_string(), &test[0]))
         .chain(
             train
                 .iter()
@@ -42,89 +42,87 @@ fn main() {
                 .enumerate()
                 .map(|(i, c)| (format!("train {i}"), c)),
         )
-        .collect();
-    let tracked = loaded.model.frozen_autodiff();
-    let layers = std::env::var("LAYERS")
-        .map(|s| {
-            s.split(',')
-                .map(|x| x.parse().unwrap())
-                .collect::<Vec<usize>>()
-        })
-        .unwrap_or(vec![0, 15, 29]);
-    if std::env::var_os("WORKERS").is_some() {
-        let facts: Vec<FactTokens> = cases
-            .iter()
-            .map(|(_, c)| {
-                let t = TokenizedRequest::new(&loaded.tokenizer, &c.prompt, &c.target_new).unwrap();
-                FactTokens {
-                    prompt_ids: t.prompt_ids,
-                    target_ids: t.target_ids,
-                }
-            })
-            .collect();
-        let config = AttributionConfig {
-            layers: Some(layers.clone()),
-            ..AttributionConfig::default()
-        };
-        on_compute_pool(|| {
-            for round in 0..2 {
-                for workers in [1, 2] {
-                    let start = Instant::now();
-                    let scores = kne_attr::attribute_onto_with_workers(
-                        config.empty_scores(),
-                        &tracked,
-                        &facts,
-                        &config,
-                        workers,
-                        |_| {},
-                    )
-                    .unwrap();
-                    let bits: u64 = scores
-                        .sites
-                        .values()
-                        .flatten()
-                        .fold(0u64, |h, v| h.rotate_left(5) ^ v.to_bits());
-                    println!(
-                        "round {round} workers {workers}: {} facts, layers {layers:?}: {:.2} s ({bits:016x})",
-                        facts.len(),
-                        start.elapsed().as_secs_f64()
-                    );
-                }
-            }
-        });
-        return;
-    }
-    on_compute_pool(|| {
-        for (name, case) in cases {
-            let t =
-                TokenizedRequest::new(&loaded.tokenizer, &case.prompt, &case.target_new).unwrap();
+        .map(|(name, c)| {
+            let t = TokenizedRequest::new(&loaded.tokenizer, &c.prompt, &c.target_new).unwrap();
             let fact = FactTokens {
                 prompt_ids: t.prompt_ids,
                 target_ids: t.target_ids,
             };
-            let mut line = format!(
-                "{name}: prompt {} target {} |",
-                fact.prompt_ids.len(),
-                fact.target_ids.len()
-            );
-            for &layer in &layers {
-                let config = AttributionConfig {
-                    layers: Some(vec![layer]),
-                    ..AttributionConfig::default()
-                };
-                let start = Instant::now();
-                let scores = kne_attr::attribute_fact(&tracked, &fact, &config).unwrap();
-                let bits: u64 = scores
-                    .sites
-                    .values()
-                    .flatten()
-                    .fold(0u64, |h, v| h.rotate_left(5) ^ v.to_bits());
-                line += &format!(
-                    " L{layer} {:.2} s ({bits:016x})",
-                    start.elapsed().as_secs_f64()
-                );
-            }
-            println!("{line}");
+            (name, fact)
+        })
+        .collect();
+    let layers = std::env::var("LAYERS")
+        .map(|s| s.split(',').map(|x| x.parse().unwrap()).collect())
+        .unwrap_or(vec![0, 15, 29]);
+    let tracked = loaded.model.frozen_autodiff();
+    on_compute_pool(|| {
+        if std::env::var_os("WORKERS").is_some() {
+            side_by_side(&tracked, &facts, &layers);
+        } else {
+            per_layer(&tracked, &facts, &layers);
         }
     });
+}
+
+/// A hash of every score's bits: equal hashes, equal scores (up to a collision).
+fn bits_of(scores: &Scores) -> u64 {
+    scores
+        .sites
+        .values()
+        .flatten()
+        .fold(0u64, |h, v| h.rotate_left(5) ^ v.to_bits())
+}
+
+/// Seconds of each fact at each layer.
+fn per_layer(model: &kne_model::Llama, facts: &[(String, FactTokens)], layers: &[usize]) {
+    for (name, fact) in facts {
+        let mut line = format!(
+            "{name}: prompt {} target {} |",
+            fact.prompt_ids.len(),
+            fact.target_ids.len()
+        );
+        for &layer in layers {
+            let config = AttributionConfig {
+                layers: Some(vec![layer]),
+                ..AttributionConfig::default()
+            };
+            let start = Instant::now();
+            let scores = kne_attr::attribute_fact(model, fact, &config).unwrap();
+            line += &format!(
+                " L{layer} {:.2} s ({:016x})",
+                start.elapsed().as_secs_f64(),
+                bits_of(&scores)
+            );
+        }
+        println!("{line}");
+    }
+}
+
+/// All facts over `layers`, one after the other and two side by side, twice.
+fn side_by_side(model: &kne_model::Llama, facts: &[(String, FactTokens)], layers: &[usize]) {
+    let facts: Vec<FactTokens> = facts.iter().map(|(_, f)| f.clone()).collect();
+    let config = AttributionConfig {
+        layers: Some(layers.to_vec()),
+        ..AttributionConfig::default()
+    };
+    for round in 0..2 {
+        for workers in [1, 2] {
+            let start = Instant::now();
+            let scores = kne_attr::attribute_onto_with_workers(
+                config.empty_scores(),
+                model,
+                &facts,
+                &config,
+                workers,
+                |_| {},
+            )
+            .unwrap();
+            println!(
+                "round {round} workers {workers}: {} facts, layers {layers:?}: {:.2} s ({:016x})",
+                facts.len(),
+                start.elapsed().as_secs_f64(),
+                bits_of(&scores)
+            );
+        }
+    }
 }

@@ -173,22 +173,27 @@ fn gauss_legendre_reaches_the_path_integral_with_fewer_points_than_riemann() {
     assert!(distance(&gauss) < distance(&riemann));
 }
 
+/// (prompt, target) pairs as tokens.
+fn facts_of(pairs: &[(&str, &str)]) -> Vec<FactTokens> {
+    let tok = &model().tokenizer;
+    pairs
+        .iter()
+        .map(|(p, t)| FactTokens {
+            prompt_ids: tok.encode(p).unwrap(),
+            target_ids: tok.encode(t).unwrap(),
+        })
+        .collect()
+}
+
 #[test]
 fn resuming_from_a_partial_sum_is_bit_identical_to_one_pass() {
     // What an interrupted localization does: the sum over the first facts, saved and read
     // back, then the remaining facts added onto it.
-    let tok = &model().tokenizer;
-    let facts: Vec<FactTokens> = [
+    let facts = facts_of(&[
         ("The capital of France is", " Paris"),
         ("Danielle Darrieux's mother tongue is", " French"),
         ("The Eiffel Tower is located in", " Rome"),
-    ]
-    .iter()
-    .map(|(p, t)| FactTokens {
-        prompt_ids: tok.encode(p).unwrap(),
-        target_ids: tok.encode(t).unwrap(),
-    })
-    .collect();
+    ]);
     let config = AttributionConfig {
         steps: 2,
         layers: Some(vec![28, 29]),
@@ -219,20 +224,13 @@ fn parallel_facts_are_bit_identical() {
     // after the other on the caller's pool: the order of the additions is kept, and a
     // fact's products compute the same bits on one thread as on several. Progress comes
     // in order too.
-    let tok = &model().tokenizer;
-    let facts: Vec<FactTokens> = [
+    let facts = facts_of(&[
         ("The capital of France is", " Paris"),
         ("Danielle Darrieux's mother tongue is", " French"),
         ("The Eiffel Tower is located in", " Rome"),
         ("Toko Yasuda plays the", " guitar"),
         ("The official language of Brazil is", " Portuguese"),
-    ]
-    .iter()
-    .map(|(p, t)| FactTokens {
-        prompt_ids: tok.encode(p).unwrap(),
-        target_ids: tok.encode(t).unwrap(),
-    })
-    .collect();
+    ]);
     let config = AttributionConfig {
         steps: 3,
         layers: Some(vec![27, 29]),
