@@ -47,6 +47,10 @@ pub struct RunOptions {
     pub full: bool,
     /// `(i, n)`: this process runs the cases with `index % n == i`.
     pub shard: Option<(usize, usize)>,
+    /// Only localize every KNE cell (attribution scores cached in the run folder), edit
+    /// nothing: what `kne reproduce --jobs N` does before its shards start, so that the
+    /// shards read one localization instead of each computing it.
+    pub localize_only: bool,
 }
 
 /// The payload of a result row.
@@ -220,6 +224,20 @@ fn run_model(
             split
                 .localization(*source, cell.kne.localize)
                 .with_context(|| format!("cell `{}`", cell.label))?;
+        }
+        if options.localize_only {
+            for &cell in cells.iter().filter(|c| c.method == "kne") {
+                let source = cell
+                    .kne
+                    .localize_from
+                    .resolve(dataset, experiment.evaluate)?;
+                let (facts, text) = split.localization(source, cell.kne.localize)?;
+                let ds_dir = out.join(name);
+                std::fs::create_dir_all(&ds_dir)
+                    .with_context(|| format!("creating {}", ds_dir.display()))?;
+                scores_for(&loaded, &model_sha256, name, (facts, &text), cell, &ds_dir)?;
+            }
+            continue;
         }
         let limit = if options.full {
             match experiment.full_cases {

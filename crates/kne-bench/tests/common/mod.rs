@@ -71,6 +71,7 @@ pub fn run_options(
         root: kne_model::paths::workspace_root(),
         full: false,
         shard,
+        localize_only: false,
     }
 }
 
