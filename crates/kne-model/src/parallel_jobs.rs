@@ -34,8 +34,8 @@ pub fn job_workers(device: &Device) -> usize {
 ///
 /// Stops at the first error, from a job or from `consume`, and returns it after the
 /// results before it were consumed; jobs already running finish, jobs not started are not
-/// started. With one worker (or one job)
-/// the jobs run on the caller's thread, in its pool, as a plain loop.
+/// started. With one worker (or one job) the jobs run on the caller's thread, in its pool,
+/// as a plain loop.
 pub fn ordered_jobs<T, E>(
     jobs: usize,
     workers: usize,

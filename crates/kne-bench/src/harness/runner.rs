@@ -225,16 +225,12 @@ fn run_model(
                 .localization(*source, cell.kne.localize)
                 .with_context(|| format!("cell `{}`", cell.label))?;
         }
+        let ds_dir = out.join(name);
         if options.localize_only {
-            for &cell in cells.iter().filter(|c| c.method == "kne") {
-                let source = cell
-                    .kne
-                    .localize_from
-                    .resolve(dataset, experiment.evaluate)?;
-                let (facts, text) = split.localization(source, cell.kne.localize)?;
-                let ds_dir = out.join(name);
-                std::fs::create_dir_all(&ds_dir)
-                    .with_context(|| format!("creating {}", ds_dir.display()))?;
+            std::fs::create_dir_all(&ds_dir)
+                .with_context(|| format!("creating {}", ds_dir.display()))?;
+            for (cell, source) in cells.iter().filter(|c| c.method == "kne").zip(&sources) {
+                let (facts, text) = split.localization(*source, cell.kne.localize)?;
                 scores_for(&loaded, &model_sha256, name, (facts, &text), cell, &ds_dir)?;
             }
             continue;
@@ -252,7 +248,6 @@ fn run_model(
             .iter()
             .filter(|c| options.shard.is_none_or(|(i, n)| c.index % n == i))
             .collect();
-        let ds_dir = out.join(name);
         std::fs::create_dir_all(&ds_dir)
             .with_context(|| format!("creating {}", ds_dir.display()))?;
         let pre = pre_edit_cache(
