@@ -11,7 +11,17 @@ use clap::{Parser, Subcommand};
 
 /// Knowledge editing with Knowledge Neuronal Ensembles (and the methods it is compared with).
 #[derive(Parser)]
-#[command(name = "kne", version, about)]
+// `--version` prints the code version the rows carry (commit built from, `-dirty`).
+#[command(
+    name = "kne",
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        "+",
+        env!("KNE_BUILD_COMMIT"),
+        env!("KNE_BUILD_DIRTY")
+    ),
+    about
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

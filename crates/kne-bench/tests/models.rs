@@ -164,4 +164,9 @@ fn a_two_model_run_keeps_rows_and_caches_apart() {
     report::write_reports(&experiment, &tmp.path().join("tiny"), false, "test").unwrap();
     let md = std::fs::read_to_string(tmp.path().join("tiny/summary.md")).unwrap();
     assert!(md.contains("kne@a") && md.contains("kne@b"), "{md}");
+    // Settings compared on the same cases: each later entry is paired with the first.
+    assert!(
+        md.contains("paired difference to `kne@a`") && md.contains("| kne@b |"),
+        "{md}"
+    );
 }

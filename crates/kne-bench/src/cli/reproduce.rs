@@ -39,6 +39,10 @@ pub struct ReproduceArgs {
     /// more cases per hour (experiments/attribution-cost.md, section 5).
     #[arg(long, default_value_t = 1, conflicts_with = "shard")]
     jobs: usize,
+    /// Set by `--jobs` on the shard processes it starts: their parent reports the run
+    /// folder and writes the reports, so they print neither.
+    #[arg(long, hide = true, requires = "shard")]
+    spawned: bool,
 }
 
 #[derive(Args, Debug)]
@@ -92,11 +96,13 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
         }
         (None, None) => fresh_run_dir(&root),
     };
-    eprintln!(
-        "run folder: {} (`--run {}` resumes it)",
-        run_dir.display(),
-        run_dir.display()
-    );
+    if !args.spawned {
+        eprintln!(
+            "run folder: {} (`--run {}` resumes it)",
+            run_dir.display(),
+            run_dir.display()
+        );
+    }
     let options = RunOptions {
         experiment: args.experiment.clone(),
         model: args.model.unwrap_or_else(paths::default_model_path),
@@ -121,7 +127,7 @@ pub fn run_reproduce(args: ReproduceArgs) -> Result<()> {
     if shard.is_none() {
         write(&args.experiment, &run_dir, args.full)?;
         compare_with_reference(&args.experiment, &run_dir, &args.reference, args.full)?;
-    } else {
+    } else if !args.spawned {
         eprintln!(
             "shard done; `kne report --out {}` (or `cargo xtask merge --run {}`) writes the reports once every shard is",
             run_dir.display(),
@@ -155,6 +161,7 @@ fn run_shards(options: &RunOptions, reference: &Path, jobs: usize) -> Result<()>
                 .arg(reference)
                 .arg("--shard")
                 .arg(format!("{i}/{jobs}"))
+                .arg("--spawned")
                 .env("RAYON_NUM_THREADS", threads.to_string());
             if options.full {
                 command.arg("--full");

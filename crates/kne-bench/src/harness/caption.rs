@@ -166,11 +166,32 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
         }
     }
     if cells.iter().any(|c| c.method != "kne") {
-        let _ = writeln!(
-            md,
-            "- Baselines: hyper-parameters from `{}`.",
-            experiment.baselines.display()
-        );
+        // A model entry may bring its own file (a depth's layers, one setting of a sweep).
+        let own: Vec<String> = experiment
+            .models
+            .iter()
+            .filter_map(|m| {
+                m.baselines
+                    .as_ref()
+                    .map(|b| format!("`{}`: `{}`", m.key, b.display()))
+            })
+            .collect();
+        if own.len() == experiment.models.len() && !own.is_empty() {
+            let _ = writeln!(md, "- Baselines: hyper-parameters from {}.", own.join(", "));
+        } else if own.is_empty() {
+            let _ = writeln!(
+                md,
+                "- Baselines: hyper-parameters from `{}`.",
+                experiment.baselines.display()
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "- Baselines: hyper-parameters from {}; other models `{}`.",
+                own.join(", "),
+                experiment.baselines.display()
+            );
+        }
     }
     match &experiment.eval.generation {
         Some(g) => {

@@ -169,7 +169,7 @@ pub fn write_reports(
     write_atomic(&out.join("summary.csv"), csv.as_bytes())?;
     let caption = super::caption::caption(experiment, &cells(experiment, full)?, out, full)?;
     let mut md = markdown(experiment, &table, command, &caption);
-    if experiment.sweep.is_some() {
+    if experiment.sweep.is_some() || experiment.models.len() > 1 {
         md.push_str(&paired_to_first(&table, out, full, experiment)?);
     }
     write_atomic(&out.join("summary.md"), md.as_bytes())?;
@@ -199,8 +199,9 @@ fn reference_value(
     references.get(dataset)?.get(cell)?.get(metric).copied()
 }
 
-/// For a sweep: each point's paired difference to the first point, per metric (same cases
-/// on both sides, bootstrap 95 % interval), which is what a choice between points rests on.
+/// For a sweep (or several model entries, e.g. one per setting of a baseline): each cell's
+/// paired difference to the first, per metric (same cases on both sides, bootstrap 95 %
+/// interval), which is what a choice between settings rests on.
 fn paired_to_first(
     table: &Table,
     out: &Path,

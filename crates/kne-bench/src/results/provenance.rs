@@ -3,7 +3,6 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -48,31 +47,17 @@ pub fn config_hash<T: Serialize + ?Sized>(config: &T) -> Result<String> {
     Ok(hex)
 }
 
-/// The code version: the crate version, then `+<short commit>` of the source checkout the
-/// binary was built from (with `-dirty` when tracked files differ from it), asked of `git`
-/// at run time; `+unknown` when git or the checkout is not available.
+/// The code version: the crate version, then `+<short commit>` of the checkout the binary
+/// was built from, with `-dirty` when its sources (`crates/`, `Cargo.toml`, `Cargo.lock`)
+/// differed from that commit; `+unknown` when it was built without git. Recorded at build
+/// time (`build.rs`), so it names the code that runs, whatever the checkout holds later.
 pub fn code_version() -> String {
-    let version = env!("CARGO_PKG_VERSION");
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let git = |args: &[&str]| -> Option<String> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    match git(&["rev-parse", "--short", "HEAD"]) {
-        Some(commit) if !commit.is_empty() => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty());
-            format!("{version}+{commit}{}", if dirty { "-dirty" } else { "" })
-        }
-        _ => format!("{version}+unknown"),
-    }
+    format!(
+        "{}+{}{}",
+        env!("CARGO_PKG_VERSION"),
+        env!("KNE_BUILD_COMMIT"),
+        env!("KNE_BUILD_DIRTY")
+    )
 }
 
 #[cfg(test)]
@@ -107,7 +92,27 @@ mod tests {
     }
 
     #[test]
-    fn code_version_starts_with_the_crate_version() {
-        assert!(code_version().starts_with(&format!("{}+", env!("CARGO_PKG_VERSION"))));
+    fn code_version_names_a_commit_of_this_repository() {
+        let version = code_version();
+        let rest = version
+            .strip_prefix(&format!("{}+", env!("CARGO_PKG_VERSION")))
+            .unwrap_or_else(|| panic!("{version}"));
+        let commit = rest.strip_suffix("-dirty").unwrap_or(rest);
+        if commit == "unknown" {
+            return; // built without git
+        }
+        assert!(
+            commit.len() >= 7 && commit.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{version}"
+        );
+        let known = std::process::Command::new("git")
+            .args(["-C", env!("CARGO_MANIFEST_DIR"), "cat-file", "-e"])
+            .arg(format!("{commit}^{{commit}}"))
+            .status()
+            .expect("git runs where the crate was built with git");
+        assert!(
+            known.success(),
+            "{version}: not a commit of this repository"
+        );
     }
 }
