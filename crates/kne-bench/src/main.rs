@@ -41,6 +41,8 @@ enum Command {
     Edit(cli::edit::EditArgs),
     /// Apply a patch and show a greedy continuation before and after.
     ApplyPatch(cli::edit::ApplyPatchArgs),
+    /// An ensemble from saved attribution scores, at any p and scope (no attribution).
+    Select(cli::select::SelectArgs),
     /// Neurons two ensembles share (count, share of each, Jaccard).
     Overlap(cli::overlap::OverlapArgs),
     /// Run an experiment file (a table or figure of the paper) into a fresh run folder:
@@ -63,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         Command::Attr(args) => cli::attr::run(args),
         Command::Edit(args) => cli::edit::run(args),
         Command::ApplyPatch(args) => cli::edit::run_apply(args),
+        Command::Select(args) => cli::select::run(args),
         Command::Overlap(args) => cli::overlap::run(args),
         Command::Reproduce(args) => cli::reproduce::run_reproduce(args),
         Command::Report(args) => cli::reproduce::run_report(args),

@@ -230,3 +230,71 @@ fn an_empty_dataset_file_is_named() {
     );
     assert!(!out.exists());
 }
+
+/// `kne select` on the scores `kne attr` saved gives attr's own ensemble, at another p a
+/// smaller one, and a bad scope is named.
+#[test]
+fn select_from_saved_scores_reproduces_the_attr_ensemble() {
+    let tmp = tempfile::tempdir().unwrap();
+    let default = std::fs::read_to_string(
+        kne_model::paths::workspace_root().join("experiments/kne-default.toml"),
+    )
+    .unwrap();
+    // Two facts, the top two layers, one Riemann step: seconds, not minutes.
+    let settings = default
+        .replace("localize = 8", "localize = 2")
+        .replace("steps = 4", "steps = 1")
+        .replace("max_rows = 64", "max_rows = 64\nlayers = [28, 29]");
+    let config = tmp.path().join("settings.toml");
+    std::fs::write(&config, settings).unwrap();
+    let path = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+    let ok = |args: &[&str]| {
+        let out = kne(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    ok(&[
+        "attr",
+        "--dataset",
+        "wiki_cf",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        &path("attr.json"),
+        "--scores-out",
+        &path("scores.json"),
+    ]);
+    let select = |p: &str, scope: &str, out: &str| {
+        kne(&[
+            "select",
+            "--scores",
+            &path("scores.json"),
+            "--p",
+            p,
+            "--scope",
+            scope,
+            "--out",
+            &path(out),
+        ])
+    };
+    assert!(select("0.01", "global", "again.json").status.success());
+    let read = |name: &str| std::fs::read_to_string(tmp.path().join(name)).unwrap();
+    assert_eq!(read("attr.json"), read("again.json"));
+    assert!(select("0.001", "global", "smaller.json").status.success());
+    let count = |name: &str| {
+        kne_attr::Ensemble::load(&tmp.path().join(name))
+            .unwrap()
+            .neuron_count()
+    };
+    assert!(count("smaller.json") < count("attr.json"));
+    let bad = select("0.01", "everywhere", "bad.json");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        !bad.status.success() && err.contains("`everywhere`"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("bad.json").exists());
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use kne_attr::{attribute, select};
+use kne_attr::{Ensemble, attribute, select};
 use kne_bench::harness::experiment::KneSettings;
 use kne_bench::session::{fact_tokens, request_of};
 
@@ -54,6 +54,13 @@ pub fn run(args: AttrArgs) -> Result<()> {
     }
     let ensemble = select(&scores, &loaded.model, settings.p, settings.scope)?;
     ensemble.save(&args.out)?;
+    print_ensemble(&ensemble, n, settings.p);
+    println!("written to {}", args.out.display());
+    Ok(())
+}
+
+/// The ensemble's size, share of the parameters and neurons per module type.
+pub fn print_ensemble(ensemble: &Ensemble, facts: usize, p: f64) {
     let mut per_module = std::collections::BTreeMap::new();
     for (site, count) in ensemble.neurons_per_site() {
         *per_module.entry(site.module.to_string()).or_insert(0usize) += count;
@@ -63,11 +70,9 @@ pub fn run(args: AttrArgs) -> Result<()> {
         ensemble.neuron_count(),
         ensemble.sites.len(),
         100.0 * ensemble.parameter_fraction(),
-        n,
-        settings.p,
+        facts,
+        p,
         ensemble.axis
     );
     println!("neurons per module: {per_module:?}");
-    println!("written to {}", args.out.display());
-    Ok(())
 }

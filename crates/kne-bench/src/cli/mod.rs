@@ -9,3 +9,4 @@ pub mod logits;
 pub mod model_args;
 pub mod overlap;
 pub mod reproduce;
+pub mod select;
