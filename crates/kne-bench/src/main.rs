@@ -12,16 +12,7 @@ use clap::{Parser, Subcommand};
 /// Knowledge editing with Knowledge Neuronal Ensembles (and the methods it is compared with).
 #[derive(Parser)]
 // `--version` prints the code version the rows carry (commit built from, `-dirty`).
-#[command(
-    name = "kne",
-    version = concat!(
-        env!("CARGO_PKG_VERSION"),
-        "+",
-        env!("KNE_BUILD_COMMIT"),
-        env!("KNE_BUILD_DIRTY")
-    ),
-    about
-)]
+#[command(name = "kne", version = kne_bench::results::CODE_VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

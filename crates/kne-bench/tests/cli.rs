@@ -114,13 +114,16 @@ fn reproduce_with_a_missing_model_names_it_and_writes_nothing() {
     assert!(!out.exists(), "a failed start writes nothing");
 }
 
+/// The text of `experiments/kne-default.toml`, which tests edit into their own settings.
+fn default_kne_settings() -> String {
+    std::fs::read_to_string(kne_model::paths::workspace_root().join("experiments/kne-default.toml"))
+        .unwrap()
+}
+
 #[test]
 fn bad_kne_settings_name_the_file_and_field() {
     let tmp = tempfile::tempdir().unwrap();
-    let default = std::fs::read_to_string(
-        kne_model::paths::workspace_root().join("experiments/kne-default.toml"),
-    )
-    .unwrap();
+    let default = default_kne_settings();
     let config = tmp.path().join("settings.toml");
     let attr = |settings: &str| {
         std::fs::write(&config, settings).unwrap();
@@ -236,10 +239,7 @@ fn an_empty_dataset_file_is_named() {
 #[test]
 fn select_from_saved_scores_reproduces_the_attr_ensemble() {
     let tmp = tempfile::tempdir().unwrap();
-    let default = std::fs::read_to_string(
-        kne_model::paths::workspace_root().join("experiments/kne-default.toml"),
-    )
-    .unwrap();
+    let default = default_kne_settings();
     // Two facts, the top two layers, one Riemann step: seconds, not minutes.
     let settings = default
         .replace("localize = 8", "localize = 2")

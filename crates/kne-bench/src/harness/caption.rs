@@ -176,22 +176,15 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
                     .map(|b| format!("`{}`: `{}`", m.key, b.display()))
             })
             .collect();
-        if own.len() == experiment.models.len() && !own.is_empty() {
-            let _ = writeln!(md, "- Baselines: hyper-parameters from {}.", own.join(", "));
-        } else if own.is_empty() {
-            let _ = writeln!(
-                md,
-                "- Baselines: hyper-parameters from `{}`.",
-                experiment.baselines.display()
-            );
+        let default = format!("`{}`", experiment.baselines.display());
+        let from = if own.is_empty() {
+            default
+        } else if own.len() == experiment.models.len() {
+            own.join(", ")
         } else {
-            let _ = writeln!(
-                md,
-                "- Baselines: hyper-parameters from {}; other models `{}`.",
-                own.join(", "),
-                experiment.baselines.display()
-            );
-        }
+            format!("{}; other models {default}", own.join(", "))
+        };
+        let _ = writeln!(md, "- Baselines: hyper-parameters from {from}.");
     }
     match &experiment.eval.generation {
         Some(g) => {

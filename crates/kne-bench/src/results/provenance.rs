@@ -50,14 +50,18 @@ pub fn config_hash<T: Serialize + ?Sized>(config: &T) -> Result<String> {
 /// The code version: the crate version, then `+<short commit>` of the checkout the binary
 /// was built from, with `-dirty` when its sources (`crates/`, `Cargo.toml`, `Cargo.lock`)
 /// differed from that commit; `+unknown` when it was built without git. Recorded at build
-/// time (`build.rs`), so it names the code that runs, whatever the checkout holds later.
+/// time (`build.rs`), so it names the code that runs, whatever the checkout holds later;
+/// `kne --version` prints it too.
+pub const CODE_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+",
+    env!("KNE_BUILD_COMMIT"),
+    env!("KNE_BUILD_DIRTY")
+);
+
+/// [`CODE_VERSION`], owned (what a row stores).
 pub fn code_version() -> String {
-    format!(
-        "{}+{}{}",
-        env!("CARGO_PKG_VERSION"),
-        env!("KNE_BUILD_COMMIT"),
-        env!("KNE_BUILD_DIRTY")
-    )
+    CODE_VERSION.to_owned()
 }
 
 #[cfg(test)]
