@@ -72,6 +72,12 @@ fn runs_resumes_shards_and_repeats_exactly() {
         "{md}"
     );
     assert!(md.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{md}");
+    // ...and how it was attributed and selected, beside the paper's m.
+    assert!(md.contains("(Eq. 5; the paper: m = 20)"), "{md}");
+    assert!(
+        md.contains("scope global (one quantile pools every site"),
+        "{md}"
+    );
     let csv = std::fs::read_to_string(first.join("tiny/summary.csv")).unwrap();
     assert!(csv.contains("wiki_cf,kne,kne,es,"), "{csv}");
     // Where the time went, from the rows' own times.

@@ -42,6 +42,19 @@ fn file_note(dataset: &DataSource, file: &str) -> String {
     }
 }
 
+/// How the selection quantile of Eq. 6 is taken, in words.
+fn scope_text(scope: kne_attr::SelectionScope) -> &'static str {
+    match scope {
+        kne_attr::SelectionScope::Global => {
+            "scope global (one quantile pools every site, layer and module type, as Eq. 6)"
+        }
+        kne_attr::SelectionScope::PerModule => {
+            "scope per module (one quantile per module type over its layers)"
+        }
+        kne_attr::SelectionScope::PerSite => "scope per site (one quantile per layer and module)",
+    }
+}
+
 /// One line describing a KNE cell's settings.
 fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
     let mut sources = Vec::new();
@@ -72,15 +85,16 @@ fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
     let modules: Vec<String> = a.modules.iter().map(|m| m.to_string()).collect();
     let e = &kne.edit;
     format!(
-        "`{label}`: ensemble localized on {} ({}); attribution m = {} {}, axis {:?}, \
-         sites {{{}}}{}; selection p = {}, scope {:?}; edit: Adam lr {}, at most {} steps, \
+        "`{label}`: ensemble localized on {} facts ({}); attribution m = {} {}, axis {:?}, \
+         sites {{{}}}{}; selection p = {}, {}; edit: Adam lr {}, at most {} steps, \
          α = {}, stop at target NLL < {}",
         kne.localize,
         sources.join("; "),
         a.steps,
         match a.quadrature {
-            kne_attr::Quadrature::Riemann => "Riemann steps (Eq. 5)",
-            kne_attr::Quadrature::GaussLegendre => "Gauss–Legendre points",
+            kne_attr::Quadrature::Riemann => "Riemann steps (Eq. 5; the paper: m = 20)",
+            kne_attr::Quadrature::GaussLegendre =>
+                "Gauss–Legendre points (the paper: 20 Riemann steps)",
         },
         a.axis,
         modules.join(", "),
@@ -88,7 +102,7 @@ fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
             .as_ref()
             .map_or(String::new(), |l| format!(" in layers {l:?}")),
         kne.p,
-        kne.scope,
+        scope_text(kne.scope),
         e.learning_rate,
         e.steps,
         e.alpha,
