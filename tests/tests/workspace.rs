@@ -65,6 +65,7 @@ fn every_experiment_file_loads_and_plans() {
     for name in [
         "table1",
         "table1-tuned",
+        "table1-m20",
         "tune-kne",
         "tune-ftl",
         "table2",

@@ -43,6 +43,10 @@ pub enum Experiment {
     /// counterfact's train file (not part of `all`: the choice behind table1's [kne])
     #[value(name = "tune-kne")]
     TuneKne,
+    /// Table 1's KNE row at the paper's m = 20 Riemann steps beside m = 4 (not part of
+    /// `all`: a check of table1's cost-driven m)
+    #[value(name = "table1-m20")]
+    Table1M20,
     /// FT-L's norm constraint ε for the tuned baseline preset, tuned on WikiData
     /// counterfact's train file (not part of `all`)
     #[value(name = "tune-ftl")]
@@ -80,6 +84,7 @@ impl Experiment {
             FigB5 => "figB5",
             KneSmoke => "kne-smoke",
             TuneKne => "tune-kne",
+            Table1M20 => "table1-m20",
             TuneFtl => "tune-ftl",
             TuneGemma3Lr => "tune-gemma3-lr",
             All => "all",
@@ -103,6 +108,10 @@ impl Experiment {
             TuneKne => {
                 "KNE's learning rate, selection scope, module set and Riemann steps, each varied \
                  alone on WikiData counterfact's train file (the choice behind table1's [kne])"
+            }
+            Table1M20 => {
+                "Table 1's KNE row with m = 20 Riemann steps (the paper's) beside m = 4 (what \
+                 table1 uses for cost), paired on the same cases, same localization facts"
             }
             TuneFtl => {
                 "FT-L's norm constraint ε (5e-4, 2e-3, 5e-3, 2e-2, none) on WikiData \
