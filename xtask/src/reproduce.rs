@@ -110,8 +110,9 @@ impl Experiment {
                  alone on WikiData counterfact's train file (the choice behind table1's [kne])"
             }
             Table1M20 => {
-                "Table 1's KNE row with m = 20 Riemann steps (the paper's) beside m = 4 (what \
-                 table1 uses for cost), paired on the same cases, same localization facts"
+                "Table 1's KNE row on WikiData counterfact with m = 20 Riemann steps (the \
+                 paper's) beside m = 4 (what table1 uses for cost), paired on the same cases \
+                 and localization facts"
             }
             TuneFtl => {
                 "FT-L's norm constraint ε (5e-4, 2e-3, 5e-3, 2e-2, none) on WikiData \
