@@ -5,7 +5,8 @@
 //! cargo run --release -p kne-benches --example attribution_quadrature -- --facts 6 --out runs/attribution-quadrature
 //! ```
 //!
-//! `--layers 0,18` attributes only those layers' sites (default: all 30).
+//! `--layers 0,18` attributes only those layers' sites (default: all 30); `--rules
+//! midpoint:4,midpoint:8` picks the rules compared (Riemann 20 is always added).
 //!
 //! For each rule it attributes the first `--facts` records of WikiData counterfact's
 //! `train_cf.json` (never evaluated by a table) over all sites, sums the scores over the
@@ -43,6 +44,9 @@ struct Args {
     reference: usize,
     /// Attribute only these layers (default: all).
     layers: Option<Vec<usize>>,
+    /// The rules compared (default: Riemann 4 and 20, Gauss–Legendre 2–32 below the
+    /// reference); Riemann 20 is always among them.
+    rules: Option<Vec<(Quadrature, usize)>>,
     out: PathBuf,
 }
 
@@ -51,6 +55,7 @@ fn parse_args() -> Args {
         facts: 6,
         reference: 16,
         layers: None,
+        rules: None,
         out: PathBuf::from("runs/attribution-quadrature"),
     };
     let mut it = std::env::args().skip(1);
@@ -67,6 +72,7 @@ fn parse_args() -> Args {
                         .collect(),
                 )
             }
+            "--rules" => args.rules = Some(value.split(',').map(parse_rule).collect()),
             "--out" => args.out = PathBuf::from(value),
             other => {
                 panic!("unknown flag {other} (--facts N, --reference N, --layers A,B,…, --out DIR)")
@@ -74,6 +80,20 @@ fn parse_args() -> Args {
         }
     }
     args
+}
+
+/// `midpoint:8` → (Midpoint, 8).
+fn parse_rule(text: &str) -> (Quadrature, usize) {
+    let (name, points) = text
+        .split_once(':')
+        .unwrap_or_else(|| panic!("--rules: `{text}` is not RULE:POINTS"));
+    let rule = match name {
+        "riemann" => Quadrature::Riemann,
+        "midpoint" => Quadrature::Midpoint,
+        "gauss_legendre" => Quadrature::GaussLegendre,
+        other => panic!("--rules: unknown rule `{other}` (riemann, midpoint, gauss_legendre)"),
+    };
+    (rule, points.parse().expect("--rules: POINTS is a count"))
 }
 
 fn facts(loaded: &LoadedModel, n: usize) -> Vec<FactTokens> {
@@ -136,6 +156,14 @@ fn measure(
         ensemble,
         seconds_per_fact,
     }
+}
+
+/// The Riemann m = 20 measurement (the paper's rule), always among the rules.
+fn riemann20_of(measured: &[Measured]) -> &Measured {
+    measured
+        .iter()
+        .find(|m| m.quadrature == Quadrature::Riemann && m.points == 20)
+        .expect("Riemann 20 is always measured")
 }
 
 /// `‖a − b‖ / ‖b‖` over every neuron of every site.
@@ -229,7 +257,7 @@ fn completeness_error(scores: &[f64], exact: f64) -> f64 {
 /// Per-site comparison of every rule: `sites.csv` and a markdown section.
 fn per_site_report(measured: &[Measured], exact: &BTreeMap<Site, f64>, out: &Path) -> String {
     let reference = measured.last().unwrap();
-    let riemann20 = &measured[1];
+    let riemann20 = riemann20_of(measured);
     let mut csv = String::from("site,exact_delta_p,reference_norm");
     for m in measured {
         write!(
@@ -348,7 +376,7 @@ fn main() {
         let loaded = kne_model::load(&paths::default_model_path(), &Device::flex())
             .unwrap_or_else(|e| panic!("{e} (run `cargo xtask fetch-model`)"));
         let facts = facts(&loaded, args.facts);
-        let rules = [
+        let default_rules = vec![
             (Quadrature::Riemann, 4),
             (Quadrature::Riemann, 20),
             (Quadrature::GaussLegendre, 2),
@@ -359,10 +387,15 @@ fn main() {
             (Quadrature::GaussLegendre, 16),
             (Quadrature::GaussLegendre, 32),
         ];
-        // The rules below the reference, then the reference.
+        let mut rules = args.rules.clone().unwrap_or(default_rules);
+        if !rules.contains(&(Quadrature::Riemann, 20)) {
+            rules.insert(0, (Quadrature::Riemann, 20));
+        }
+        // The rules, without those Gauss–Legendre ones at or above the reference, then the
+        // reference.
         let rules: Vec<(Quadrature, usize)> = rules
             .into_iter()
-            .filter(|&(q, m)| q == Quadrature::Riemann || m < args.reference)
+            .filter(|&(q, m)| q != Quadrature::GaussLegendre || m < args.reference)
             .chain([(Quadrature::GaussLegendre, args.reference)])
             .collect();
         let measured: Vec<Measured> = rules
@@ -370,7 +403,7 @@ fn main() {
             .map(|&rule| measure(&loaded, &facts, rule, args.layers.clone()))
             .collect();
         let reference = measured.last().unwrap();
-        let riemann20 = &measured[1];
+        let riemann20 = riemann20_of(&measured);
         std::fs::create_dir_all(&args.out).unwrap();
         let mut csv = String::from(
             "quadrature,points,seconds_per_fact,rel_l2_to_reference,rel_l2_to_riemann20,\

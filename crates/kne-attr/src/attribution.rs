@@ -274,7 +274,10 @@ fn integrate_steps(
 ) -> Tensor<2> {
     let [m, seq, d_out] = grad.dims();
     match quadrature {
-        Quadrature::Riemann => grad.sum_dim(0).reshape([seq, d_out]).div_scalar(m as f32),
+        // Equal weights 1/m: sum, then divide (the Riemann rule's original arithmetic).
+        Quadrature::Riemann | Quadrature::Midpoint => {
+            grad.sum_dim(0).reshape([seq, d_out]).div_scalar(m as f32)
+        }
         Quadrature::GaussLegendre => {
             let weights: Vec<f32> = nodes.iter().map(|&(_, c)| c as f32).collect();
             let weights = Tensor::<1>::from_data(TensorData::new(weights, [m]), device);

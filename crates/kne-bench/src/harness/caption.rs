@@ -93,6 +93,7 @@ fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
         a.steps,
         match a.quadrature {
             kne_attr::Quadrature::Riemann => "Riemann steps (Eq. 5; the paper: m = 20)",
+            kne_attr::Quadrature::Midpoint => "midpoint steps (the paper: 20 right Riemann steps)",
             kne_attr::Quadrature::GaussLegendre =>
                 "Gauss–Legendre points (the paper: 20 Riemann steps)",
         },
