@@ -75,7 +75,10 @@ fn parse_args() -> Args {
             "--rules" => args.rules = Some(value.split(',').map(parse_rule).collect()),
             "--out" => args.out = PathBuf::from(value),
             other => {
-                panic!("unknown flag {other} (--facts N, --reference N, --layers A,B,…, --out DIR)")
+                panic!(
+                    "unknown flag {other} (--facts N, --reference N, --layers A,B,…, \
+                     --rules riemann:4,midpoint:8,…, --out DIR)"
+                )
             }
         }
     }
@@ -170,12 +173,20 @@ fn riemann20_of(measured: &[Measured]) -> &Measured {
 fn relative_distance(a: &Scores, b: &Scores) -> f64 {
     let (mut diff, mut norm) = (0.0, 0.0);
     for (site, reference) in &b.sites {
-        for (x, y) in a.sites[site].iter().zip(reference) {
-            diff += (x - y).powi(2);
-            norm += y * y;
-        }
+        diff += squared_distance(&a.sites[site], reference);
+        norm += squared_norm(reference);
     }
     (diff / norm).sqrt()
+}
+
+/// `‖a − b‖²` of two score vectors.
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum()
+}
+
+/// `‖a‖²` of a score vector.
+fn squared_norm(a: &[f64]) -> f64 {
+    a.iter().map(|y| y * y).sum()
 }
 
 fn shared_share(a: &Ensemble, b: &Ensemble) -> f64 {
@@ -244,9 +255,7 @@ fn completeness_targets(
 
 /// `‖a − b‖ / ‖b‖` on one site's neurons.
 fn site_distance(a: &[f64], b: &[f64]) -> f64 {
-    let diff: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
-    let norm: f64 = b.iter().map(|y| y * y).sum();
-    (diff / norm).sqrt()
+    (squared_distance(a, b) / squared_norm(b)).sqrt()
 }
 
 /// `|Σ scores − exact| / |exact|`: a rule's completeness error on one site.
@@ -270,7 +279,7 @@ fn per_site_report(measured: &[Measured], exact: &BTreeMap<Site, f64>, out: &Pat
     }
     csv.push('\n');
     for (site, r) in &reference.scores.sites {
-        let norm = r.iter().map(|y| y * y).sum::<f64>().sqrt();
+        let norm = squared_norm(r).sqrt();
         write!(csv, "{site},{:.6e},{norm:.6e}", exact[site]).unwrap();
         for m in measured {
             let s = &m.scores.sites[site];
@@ -322,13 +331,7 @@ fn per_site_report(measured: &[Measured], exact: &BTreeMap<Site, f64>, out: &Pat
         .scores
         .sites
         .iter()
-        .map(|(site, r)| {
-            let s = &riemann20.scores.sites[site];
-            (
-                *site,
-                s.iter().zip(r).map(|(x, y)| (x - y).powi(2)).sum::<f64>(),
-            )
-        })
+        .map(|(site, r)| (*site, squared_distance(&riemann20.scores.sites[site], r)))
         .collect();
     let all: f64 = shares.iter().map(|(_, e)| e).sum();
     shares.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -343,8 +346,7 @@ fn per_site_report(measured: &[Measured], exact: &BTreeMap<Site, f64>, out: &Pat
         .scores
         .sites
         .values()
-        .flatten()
-        .map(|y| y * y)
+        .map(|r| squared_norm(r))
         .sum();
     for (site, e) in shares.iter().take(12) {
         let r = &reference.scores.sites[site];
@@ -355,7 +357,7 @@ fn per_site_report(measured: &[Measured], exact: &BTreeMap<Site, f64>, out: &Pat
             exact[site],
             completeness_error(&riemann20.scores.sites[site], exact[site]),
             completeness_error(r, exact[site]),
-            100.0 * r.iter().map(|y| y * y).sum::<f64>() / ref_norm2
+            100.0 * squared_norm(r) / ref_norm2
         )
         .unwrap();
     }
