@@ -32,6 +32,12 @@ fn first_fact(loaded: &LoadedModel) -> FactTokens {
 fn attribution(c: &mut Criterion) {
     let loaded = load();
     let fact = first_fact(&loaded);
+    // `cargo xtask bench` counts this row's FLOPs for a 13 + 1 token fact.
+    assert_eq!(
+        (fact.prompt_ids.len(), fact.target_ids.len()),
+        (13, 1),
+        "the bench's fact changed shape: update xtask/src/attribution_flop.rs"
+    );
     let config = AttributionConfig {
         steps: 20,
         layers: Some(vec![15]),

@@ -8,6 +8,9 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
+use crate::attribution_flop::{bench_all_sites_flop, bench_layer_flop};
+use crate::bench_stages::{ATTRIBUTION_ALL_ID, ATTRIBUTION_LAYER_ID};
+
 /// FLOPs of one forward+backward of the 8×32 bench: 2 · 134.5 M parameters · 256 tokens
 /// for the forward, three times that with the backward (the reference notes' count;
 /// attention's own FLOPs, under 2 % at 32 tokens, are left out on both sides).
@@ -280,6 +283,32 @@ impl Report {
             gf(fb_theirs),
             pct(fb_theirs),
         ));
+        for (id, flop) in [
+            (ATTRIBUTION_LAYER_ID, bench_layer_flop(15)),
+            (ATTRIBUTION_ALL_ID, bench_all_sites_flop()),
+        ] {
+            if let (Some(rate), _) = self.rate(id, flop) {
+                out.push_str(&format!(
+                    "| {id} ({:.1} TFLOP) | {} ({} of sgemm) | – |\n",
+                    flop / 1e12,
+                    gf(Some(rate)),
+                    pct(Some(rate))
+                ));
+            }
+        }
+        if let Some(ceiling) = ceiling {
+            let all = bench_all_sites_flop();
+            out.push_str(&format!(
+                "\nAttribution is counted from the model's shapes (forward and input gradient of \
+                 every block above a site and of the LM head, per path point; \
+                 `experiments/attribution-cost.md` §6). One fact over all 210 sites at m = 20 \
+                 is {:.1} TFLOP: at this machine's sgemm rate it cannot take less than {:.1} s, \
+                 and 10 s would need {:.0} GFLOP/s.\n",
+                all / 1e12,
+                all / (ceiling * 1e9),
+                all / 10.0 / 1e9,
+            ));
+        }
         out
     }
 }
@@ -351,6 +380,34 @@ mod tests {
             md.contains("| forward+backward | 103 GFLOP/s (52 % of sgemm)"),
             "{md}"
         );
+        // 13.38 TFLOP at the 200 GFLOP/s ceiling: at least 66.9 s; 10 s needs 1338 GFLOP/s.
+        assert!(
+            md.contains("cannot take less than 66.9 s, and 10 s would need 1338 GFLOP/s"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn attribution_rows_get_their_flop_rate() {
+        let t = tempfile::tempdir().unwrap();
+        let start = SystemTime::now() - std::time::Duration::from_secs(5);
+        write(t.path(), SGEMM_ID, 4.53e6);
+        // 432 GFLOP in 2.16 s: 200 GFLOP/s, all of the 200 GFLOP/s sgemm.
+        write(t.path(), ATTRIBUTION_LAYER_ID, 2_160e6);
+        let machine = Machine {
+            cpu: "cpu".into(),
+            cores: 2,
+            rustc: "rustc".into(),
+            date: "today".into(),
+        };
+        let md = Report::new(read_criterion(t.path(), start).unwrap(), None, machine).markdown();
+        assert!(
+            md.contains(&format!(
+                "| {ATTRIBUTION_LAYER_ID} (0.4 TFLOP) | 200 GFLOP/s (100 % of sgemm) | – |"
+            )),
+            "{md}"
+        );
+        assert!(!md.contains(ATTRIBUTION_ALL_ID), "{md}");
     }
 
     #[test]

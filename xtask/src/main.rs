@@ -2,6 +2,7 @@
 //! paper's experiments, run the benches and the fuzz targets. Run `cargo xtask --help`.
 
 mod atomic;
+mod attribution_flop;
 mod bench;
 mod bench_report;
 mod bench_stages;

@@ -1,0 +1,94 @@
+//! The arithmetic of one fact's attribution on SmolLM2-135M, counted from the model's
+//! shapes (`experiments/attribution-cost.md` §6): the floor under the bench's attribution
+//! rows at a given FLOP rate.
+//!
+//! A site at layer `L` runs `steps` batch rows per site through the blocks `L..30` (forward
+//! and the input gradient; weights are frozen) and the LM head with its softmax on the
+//! target positions. Attention's score products and elementwise work are left out, so the
+//! count is a lower bound on the work.
+
+/// SmolLM2-135M's shapes (`../shared/notes/pytorch-reference.md`).
+const LAYERS: usize = 30;
+const HIDDEN: f64 = 576.0;
+const MLP: f64 = 1536.0;
+/// Three KV heads of 64.
+const KV: f64 = 192.0;
+const VOCAB: f64 = 49_152.0;
+/// q, k, v, o, gate, up, down.
+const SITES_PER_LAYER: f64 = 7.0;
+
+/// The bench's fact (the first `test_cf.json` case): 13 prompt tokens and a one-token
+/// target; `benches/benches/pipeline.rs` checks that it still has this shape.
+pub const BENCH_FACT_TOKENS: usize = 14;
+pub const BENCH_FACT_TARGET: usize = 1;
+
+/// One token through one block, forward and input gradient: 2 FLOP per weight each way.
+fn block_token_flop() -> f64 {
+    let weights = 2.0 * HIDDEN * HIDDEN + 2.0 * HIDDEN * KV + 3.0 * HIDDEN * MLP;
+    4.0 * weights
+}
+
+/// One row of the LM head at one target position, forward and input gradient.
+fn head_row_flop() -> f64 {
+    4.0 * HIDDEN * VOCAB
+}
+
+/// FLOPs of attributing a fact of `tokens` tokens (the last `target` of them the answer)
+/// over all seven sites of each of `layers`, with `steps` path points.
+pub fn attribution_flop(
+    tokens: usize,
+    target: usize,
+    steps: usize,
+    layers: impl IntoIterator<Item = usize>,
+) -> f64 {
+    let rows = SITES_PER_LAYER * steps as f64;
+    layers
+        .into_iter()
+        .map(|layer| {
+            let above = (LAYERS - layer) as f64;
+            rows * (tokens as f64 * above * block_token_flop() + target as f64 * head_row_flop())
+        })
+        .sum()
+}
+
+/// The bench's fact at m = 20 over one layer's sites.
+pub fn bench_layer_flop(layer: usize) -> f64 {
+    attribution_flop(BENCH_FACT_TOKENS, BENCH_FACT_TARGET, 20, [layer])
+}
+
+/// The bench's fact at m = 20 over all 210 sites.
+pub fn bench_all_sites_flop() -> f64 {
+    attribution_flop(BENCH_FACT_TOKENS, BENCH_FACT_TARGET, 20, 0..LAYERS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_cost_is_twice_the_forward_of_its_weights() {
+        // 3 538 944 weights per block (attention 884 736, MLP 2 654 208).
+        assert_eq!(block_token_flop(), 4.0 * 3_538_944.0);
+    }
+
+    #[test]
+    fn all_sites_is_465_block_passes_and_30_heads() {
+        // 140 rows × (14 tokens × Σ_L (30 − L) = 465 block passes × 14.16 MFLOP
+        //             + 1 target × 30 heads × 113.2 MFLOP)
+        let expected = 140.0 * (14.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop());
+        assert!((bench_all_sites_flop() - expected).abs() < 1.0);
+        assert!((bench_all_sites_flop() / 1e12 - 13.38).abs() < 0.01);
+        // Layer 15: 140 × (14 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP).
+        let layer15 = bench_layer_flop(15);
+        assert!((layer15 / 1e9 - 432.0).abs() < 1.0, "{layer15}");
+    }
+
+    #[test]
+    fn cost_is_linear_in_steps() {
+        let four = attribution_flop(23, 6, 4, 0..LAYERS);
+        let twenty = attribution_flop(23, 6, 20, 0..LAYERS);
+        assert!((twenty / four - 5.0).abs() < 1e-12);
+        // train_cf 0 (17 + 6 tokens) at m = 20: 24.1 TFLOP (attribution-cost.md §6).
+        assert!((twenty / 1e12 - 24.05).abs() < 0.01, "{twenty}");
+    }
+}
