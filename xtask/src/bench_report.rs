@@ -337,6 +337,15 @@ mod tests {
         .unwrap();
     }
 
+    fn machine() -> Machine {
+        Machine {
+            cpu: "cpu".into(),
+            cores: 2,
+            rustc: "rustc".into(),
+            date: "today".into(),
+        }
+    }
+
     #[test]
     fn reads_criterion_and_reference_and_computes_ratios() {
         let t = tempfile::tempdir().unwrap();
@@ -358,13 +367,7 @@ mod tests {
         )
         .unwrap();
         let reference = read_reference(&json).unwrap();
-        let machine = Machine {
-            cpu: "cpu".into(),
-            cores: 2,
-            rustc: "rustc".into(),
-            date: "today".into(),
-        };
-        let report = Report::new(rust, Some(reference), machine);
+        let report = Report::new(rust, Some(reference), machine());
         // 1600 ms / 2000 ms: PyTorch is faster, ratio 0.8.
         assert!((report.ratio(&fb).unwrap() - 0.8).abs() < 1e-12);
         let csv = report.csv();
@@ -394,13 +397,7 @@ mod tests {
         write(t.path(), SGEMM_ID, 4.53e6);
         // 432 GFLOP in 2.16 s: 200 GFLOP/s, all of the 200 GFLOP/s sgemm.
         write(t.path(), ATTRIBUTION_LAYER_ID, 2_160e6);
-        let machine = Machine {
-            cpu: "cpu".into(),
-            cores: 2,
-            rustc: "rustc".into(),
-            date: "today".into(),
-        };
-        let md = Report::new(read_criterion(t.path(), start).unwrap(), None, machine).markdown();
+        let md = Report::new(read_criterion(t.path(), start).unwrap(), None, machine()).markdown();
         assert!(
             md.contains(&format!(
                 "| {ATTRIBUTION_LAYER_ID} (0.4 TFLOP) | 200 GFLOP/s (100 % of sgemm) | – |"
