@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::attribution_flop::{bench_all_sites_flop, bench_layer_flop};
-use crate::bench_stages::{ATTRIBUTION_ALL_ID, ATTRIBUTION_LAYER_ID};
+use crate::bench_stages::{ATTRIBUTION_ALL_ID, ATTRIBUTION_LAYER, ATTRIBUTION_LAYER_ID};
 
 /// FLOPs of one forward+backward of the 8×32 bench: 2 · 134.5 M parameters · 256 tokens
 /// for the forward, three times that with the backward (the reference notes' count;
@@ -284,7 +284,7 @@ impl Report {
             pct(fb_theirs),
         ));
         for (id, flop) in [
-            (ATTRIBUTION_LAYER_ID, bench_layer_flop(15)),
+            (ATTRIBUTION_LAYER_ID, bench_layer_flop(ATTRIBUTION_LAYER)),
             (ATTRIBUTION_ALL_ID, bench_all_sites_flop()),
         ] {
             if let (Some(rate), _) = self.rate(id, flop) {

@@ -30,6 +30,9 @@ pub const PROBES_ID: &str = "stage/probes, 1 case";
 pub const EVALUATION_ID: &str = "stage/probes + fluency, 1 case";
 pub const ATTRIBUTION_ALL_ID: &str = "attribution all sites/1 fact, 210 sites, m=20";
 pub const ATTRIBUTION_LAYER_ID: &str = "attribution 1 fact, layer 15 (7 sites), m=20";
+/// The layer that bench attributes (named in [`ATTRIBUTION_LAYER_ID`]; its FLOPs are counted
+/// from this number).
+pub const ATTRIBUTION_LAYER: usize = 15;
 
 fn edit_id(method: &str) -> String {
     format!("stage/edit {method}, 1 case")
@@ -76,7 +79,9 @@ pub fn costs(rows: &[Estimate]) -> Option<Vec<StageCost>> {
             seconds(rows, ATTRIBUTION_LAYER_ID).map(|s| {
                 (
                     30.0 * s,
-                    "localization, 1 fact (30 × the layer-15 row, m = 20)".to_string(),
+                    format!(
+                        "localization, 1 fact (30 × the layer-{ATTRIBUTION_LAYER} row, m = 20)"
+                    ),
                 )
             })
         });
@@ -183,6 +188,11 @@ mod tests {
             rustc: "rustc".into(),
             date: "today".into(),
         }
+    }
+
+    #[test]
+    fn layer_id_names_the_counted_layer() {
+        assert!(ATTRIBUTION_LAYER_ID.contains(&format!("layer {ATTRIBUTION_LAYER} ")));
     }
 
     #[test]
