@@ -24,7 +24,8 @@ use kne_edit::{EditError, EditRequest, TokenizedRequest};
 use kne_model::{Captures, Interventions, Llama, ModuleKind, Site, Tokenizer};
 
 use super::common::{
-    from_vec, index_tensor, padded_ids, set_param, subject_last_token, to_vec, torch_adam,
+    from_vec, index_tensor, non_negative, padded_ids, positive, set_param, subject_last_token,
+    to_vec, torch_adam,
 };
 
 /// The loss below which EasyEdit's `compute_v`/`compute_z` stop.
@@ -38,6 +39,48 @@ pub struct ValueConfig {
     pub weight_decay: f32,
     pub kl_factor: f32,
     pub clamp_norm_factor: f32,
+}
+
+impl ValueConfig {
+    /// Checks the `v_*` fields of `method`'s config (`steps ≥ 1`, `lr` and
+    /// `clamp_norm_factor` positive, the two weights non-negative); errors name the field.
+    pub fn validate(&self, method: &str) -> Result<(), EditError> {
+        if self.steps == 0 {
+            return Err(EditError::Config(format!(
+                "{method}: v_num_grad_steps must be at least 1"
+            )));
+        }
+        positive(&format!("{method}: v_lr"), self.lr)?;
+        non_negative(
+            &format!("{method}: v_weight_decay"),
+            self.weight_decay as f64,
+        )?;
+        positive(
+            &format!("{method}: clamp_norm_factor"),
+            self.clamp_norm_factor as f64,
+        )?;
+        non_negative(&format!("{method}: kl_factor"), self.kl_factor as f64)
+    }
+}
+
+/// Serde defaults of the `v_*` fields, the same for ROME and MEMIT (EasyEdit's llama-7b
+/// files of both set these values).
+pub mod value_defaults {
+    pub fn steps() -> usize {
+        25
+    }
+    pub fn lr() -> f64 {
+        0.5
+    }
+    pub fn weight_decay() -> f32 {
+        1e-3
+    }
+    pub fn clamp_norm_factor() -> f32 {
+        4.0
+    }
+    pub fn kl_factor() -> f32 {
+        0.0625
+    }
 }
 
 /// Where the initial value `v_init` is read.
@@ -461,4 +504,58 @@ pub fn mean_f64(rows: &[Vec<f32>]) -> Vec<f64> {
     let n = rows.len().max(1) as f64;
     m.iter_mut().for_each(|a| *a /= n);
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> ValueConfig {
+        ValueConfig {
+            steps: value_defaults::steps(),
+            lr: value_defaults::lr(),
+            weight_decay: value_defaults::weight_decay(),
+            kl_factor: value_defaults::kl_factor(),
+            clamp_norm_factor: value_defaults::clamp_norm_factor(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid_and_bad_fields_are_named() {
+        assert!(defaults().validate("rome").is_ok());
+        let cases: [(ValueConfig, &str); 4] = [
+            (
+                ValueConfig {
+                    steps: 0,
+                    ..defaults()
+                },
+                "memit: v_num_grad_steps",
+            ),
+            (
+                ValueConfig {
+                    lr: 0.0,
+                    ..defaults()
+                },
+                "memit: v_lr",
+            ),
+            (
+                ValueConfig {
+                    kl_factor: -1.0,
+                    ..defaults()
+                },
+                "memit: kl_factor",
+            ),
+            (
+                ValueConfig {
+                    clamp_norm_factor: f32::NAN,
+                    ..defaults()
+                },
+                "memit: clamp_norm_factor",
+            ),
+        ];
+        for (config, field) in cases {
+            let err = config.validate("memit").unwrap_err().to_string();
+            assert!(err.contains(field), "{err}");
+        }
+    }
 }

@@ -26,10 +26,11 @@ use kne_edit::{
 use kne_model::{LoadedModel, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
-use super::common::{check_layers, dense_delta, non_negative, positive};
+use super::common::{check_layers, dense_delta, non_negative};
 use super::context::ContextPrefixes;
 use super::kv::{
     ValueAt, ValueConfig, ValueRows, delta_hooks, key_rows, mean_f64, optimize_value, probe,
+    value_defaults,
 };
 use super::linalg::{Cholesky, dot};
 use super::stats::{Mom2Config, second_moments};
@@ -101,19 +102,19 @@ pub struct MemitConfig {
     #[serde(default = "default_layers")]
     pub layers: Vec<usize>,
     /// Adam steps on `δ` (default 25, `v_num_grad_steps`).
-    #[serde(default = "default_steps")]
+    #[serde(default = "value_defaults::steps")]
     pub v_num_grad_steps: usize,
     /// Adam learning rate on `δ` (default 0.5, `v_lr`).
-    #[serde(default = "default_lr")]
+    #[serde(default = "value_defaults::lr")]
     pub v_lr: f64,
     /// Weight of `‖δ‖ / ‖z_init‖²` (default 1e-3, `v_weight_decay`).
-    #[serde(default = "default_wd")]
+    #[serde(default = "value_defaults::weight_decay")]
     pub v_weight_decay: f32,
     /// `‖δ‖ ≤ clamp_norm_factor · ‖z_init‖` (default 4, `clamp_norm_factor`).
-    #[serde(default = "default_clamp")]
+    #[serde(default = "value_defaults::clamp_norm_factor")]
     pub clamp_norm_factor: f32,
     /// Weight of the KL term on `"{subject} is a"` (default 0.0625, `kl_factor`).
-    #[serde(default = "default_kl")]
+    #[serde(default = "value_defaults::kl_factor")]
     pub kl_factor: f32,
     /// `λ` of `λC + KKᵀ` (default 2100: EasyEdit's 15000 for Llama's MLP width 11008,
     /// scaled by 1536/11008, since `kᵀC⁻¹k` grows with the key dimension).
@@ -134,21 +135,6 @@ pub struct MemitConfig {
 fn default_layers() -> Vec<usize> {
     vec![4, 5, 6, 7, 8]
 }
-fn default_steps() -> usize {
-    25
-}
-fn default_lr() -> f64 {
-    0.5
-}
-fn default_wd() -> f32 {
-    1e-3
-}
-fn default_clamp() -> f32 {
-    4.0
-}
-fn default_kl() -> f32 {
-    0.0625
-}
 fn default_lambda() -> f64 {
     2100.0
 }
@@ -160,11 +146,11 @@ impl Default for MemitConfig {
     fn default() -> Self {
         Self {
             layers: default_layers(),
-            v_num_grad_steps: default_steps(),
-            v_lr: default_lr(),
-            v_weight_decay: default_wd(),
-            clamp_norm_factor: default_clamp(),
-            kl_factor: default_kl(),
+            v_num_grad_steps: value_defaults::steps(),
+            v_lr: value_defaults::lr(),
+            v_weight_decay: value_defaults::weight_decay(),
+            clamp_norm_factor: value_defaults::clamp_norm_factor(),
+            kl_factor: value_defaults::kl_factor(),
             mom2_update_weight: default_lambda(),
             context_template_length_params: default_ctx(),
             seed: 0,
@@ -178,15 +164,7 @@ impl MemitConfig {
         if self.layers.is_empty() {
             return Err(EditError::Config("memit: layers must not be empty".into()));
         }
-        if self.v_num_grad_steps == 0 {
-            return Err(EditError::Config(
-                "memit: v_num_grad_steps must be at least 1".into(),
-            ));
-        }
-        positive("memit: v_lr", self.v_lr)?;
-        non_negative("memit: v_weight_decay", self.v_weight_decay as f64)?;
-        positive("memit: clamp_norm_factor", self.clamp_norm_factor as f64)?;
-        non_negative("memit: kl_factor", self.kl_factor as f64)?;
+        self.value_config().validate("memit")?;
         non_negative("memit: mom2_update_weight", self.mom2_update_weight)?;
         self.mom2.validate()
     }

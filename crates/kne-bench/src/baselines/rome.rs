@@ -27,10 +27,11 @@ use kne_edit::{
 use kne_model::{LoadedModel, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
-use super::common::{check_layers, dense_delta, non_negative, positive};
+use super::common::{check_layers, dense_delta};
 use super::context::ContextPrefixes;
 use super::kv::{
     ValueAt, ValueConfig, ValueRows, delta_hooks, key_rows, mean_f64, optimize_value, probe,
+    value_defaults,
 };
 use super::linalg::dot;
 use super::stats::{Mom2Config, second_moments};
@@ -43,19 +44,19 @@ pub struct RomeConfig {
     #[serde(default = "default_layer")]
     pub layer: usize,
     /// Adam steps on `δ` (default 25, `v_num_grad_steps`).
-    #[serde(default = "default_steps")]
+    #[serde(default = "value_defaults::steps")]
     pub v_num_grad_steps: usize,
     /// Adam learning rate on `δ` (default 0.5, `v_lr`).
-    #[serde(default = "default_lr")]
+    #[serde(default = "value_defaults::lr")]
     pub v_lr: f64,
     /// Weight of `‖δ‖ / ‖v_init‖²` (default 1e-3, `v_weight_decay`).
-    #[serde(default = "default_wd")]
+    #[serde(default = "value_defaults::weight_decay")]
     pub v_weight_decay: f32,
     /// `‖δ‖ ≤ clamp_norm_factor · ‖v_init‖` (default 4, `clamp_norm_factor`).
-    #[serde(default = "default_clamp")]
+    #[serde(default = "value_defaults::clamp_norm_factor")]
     pub clamp_norm_factor: f32,
     /// Weight of the KL term on `"{subject} is a"` (default 0.0625, `kl_factor`).
-    #[serde(default = "default_kl")]
+    #[serde(default = "value_defaults::kl_factor")]
     pub kl_factor: f32,
     /// Use `C⁻¹ k̄` as the update direction (default true: the ROME paper and METHODS.md;
     /// EasyEdit's llama-7b file sets `mom2_adjustment: false`, i.e. `C = I`).
@@ -77,21 +78,6 @@ pub struct RomeConfig {
 fn default_layer() -> usize {
     5
 }
-fn default_steps() -> usize {
-    25
-}
-fn default_lr() -> f64 {
-    0.5
-}
-fn default_wd() -> f32 {
-    1e-3
-}
-fn default_clamp() -> f32 {
-    4.0
-}
-fn default_kl() -> f32 {
-    0.0625
-}
 fn default_true() -> bool {
     true
 }
@@ -103,11 +89,11 @@ impl Default for RomeConfig {
     fn default() -> Self {
         Self {
             layer: default_layer(),
-            v_num_grad_steps: default_steps(),
-            v_lr: default_lr(),
-            v_weight_decay: default_wd(),
-            clamp_norm_factor: default_clamp(),
-            kl_factor: default_kl(),
+            v_num_grad_steps: value_defaults::steps(),
+            v_lr: value_defaults::lr(),
+            v_weight_decay: value_defaults::weight_decay(),
+            clamp_norm_factor: value_defaults::clamp_norm_factor(),
+            kl_factor: value_defaults::kl_factor(),
             mom2_adjustment: true,
             context_template_length_params: default_ctx(),
             seed: 0,
@@ -118,15 +104,7 @@ impl Default for RomeConfig {
 
 impl RomeConfig {
     pub fn validate(&self) -> Result<(), EditError> {
-        if self.v_num_grad_steps == 0 {
-            return Err(EditError::Config(
-                "rome: v_num_grad_steps must be at least 1".into(),
-            ));
-        }
-        positive("rome: v_lr", self.v_lr)?;
-        non_negative("rome: v_weight_decay", self.v_weight_decay as f64)?;
-        positive("rome: clamp_norm_factor", self.clamp_norm_factor as f64)?;
-        non_negative("rome: kl_factor", self.kl_factor as f64)?;
+        self.value_config().validate("rome")?;
         self.mom2.validate()
     }
 
