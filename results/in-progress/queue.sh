@@ -1,0 +1,26 @@
+#!/bin/bash
+# Runs queued after the clean Table 1 run, one after another, with /work/ref's 4209cb3 binary.
+cd /work/ref
+K=target/release/kne
+log() { echo "$(date -u +%FT%TZ) $*" >> /work/queue/queue.log; }
+while pgrep -f "kne reproduce --experiment experiments/table1.toml" > /dev/null; do sleep 60; done
+n=$(for d in wiki_cf zsre wiki_recent; do for c in ft ft-l adalora rome memit kne kne-transductive; do
+  f=runs/table1-clean/table1/$d/$c/rows.jsonl; [ -f $f ] && wc -l < $f || echo 0; done; done | awk '$1>=50' | wc -l)
+log "table1-clean ended; cells with >= 50 rows: $n / 21"
+[ "$n" = 21 ] || { log "table1-clean incomplete: queue stops"; exit 1; }
+cp -a runs/table1-clean runs/table1-clean-50 && log "frozen copy runs/table1-clean-50"
+mkdir -p runs/table1-m20/table1-m20/wiki_cf
+cp runs/table1-clean/table1/wiki_cf/scores-27348290d8a76ba6.json runs/table1-m20/table1-m20/wiki_cf/
+log "table1-m20 start"; s=$(date +%s)
+$K reproduce --experiment /work/queue/table1-m20.toml --full --run runs/table1-m20 --jobs 2 >> runs/table1-m20.log 2>&1
+log "table1-m20 rc=$? $(( $(date +%s)-s )) s"
+log "table1 100-case extension start"; s=$(date +%s)
+$K reproduce --experiment /work/queue/table1-100.toml --full --run runs/table1-clean --jobs 2 >> runs/table1-clean.log 2>&1
+log "table1 100 rc=$? $(( $(date +%s)-s )) s"
+log "table1-tuned start"; s=$(date +%s)
+$K reproduce --experiment /work/queue/table1-tuned.toml --full --run runs/table1-tuned --jobs 2 >> runs/table1-tuned.log 2>&1
+log "table1-tuned rc=$? $(( $(date +%s)-s )) s"
+mkdir -p runs/tune-ftl && [ -d runs/tune-ftl/tune-ftl ] || cp -a /work/main/results/tune-ftl runs/tune-ftl/tune-ftl
+log "tune-ftl start"; s=$(date +%s)
+$K reproduce --experiment /work/queue/tune-ftl.toml --full --run runs/tune-ftl --jobs 2 >> runs/tune-ftl.log 2>&1
+log "tune-ftl rc=$? $(( $(date +%s)-s )) s"
