@@ -83,15 +83,7 @@ fn fingerprints(loaded: &LoadedModel) -> BTreeMap<Site, u64> {
         .sites()
         .into_iter()
         .map(|s| {
-            let v = loaded
-                .model
-                .site(s)
-                .unwrap()
-                .weight
-                .val()
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap();
+            let v = loaded.model.site(s).unwrap().weight_values();
             let h = v.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, x| {
                 (h ^ x.to_bits() as u64).wrapping_mul(0x0100_0000_01b3)
             });

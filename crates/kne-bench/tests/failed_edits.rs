@@ -167,8 +167,7 @@ fn logit_bits(loaded: &LoadedModel) -> Vec<u32> {
 }
 
 fn site_bits(loaded: &LoadedModel) -> Vec<u32> {
-    let weight = loaded.model.site(SITE).unwrap().weight.val();
-    let values = weight.into_data().try_into_vec::<f32>().unwrap();
+    let values = loaded.model.site(SITE).unwrap().weight_values();
     values.into_iter().map(f32::to_bits).collect()
 }
 

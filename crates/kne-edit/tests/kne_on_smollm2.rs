@@ -68,15 +68,7 @@ fn all_weights(loaded: &LoadedModel) -> BTreeMap<Site, Vec<u32>> {
         .sites()
         .into_iter()
         .map(|s| {
-            let v = loaded
-                .model
-                .site(s)
-                .unwrap()
-                .weight
-                .val()
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap();
+            let v = loaded.model.site(s).unwrap().weight_values();
             (s, v.into_iter().map(f32::to_bits).collect())
         })
         .collect()
@@ -259,15 +251,7 @@ fn patch_round_trips_and_rejects_bad_files() {
 
 /// The weights of one site, as bits.
 fn site_bits(loaded: &LoadedModel, site: Site) -> Vec<u32> {
-    let values = loaded
-        .model
-        .site(site)
-        .unwrap()
-        .weight
-        .val()
-        .into_data()
-        .try_into_vec::<f32>()
-        .unwrap();
+    let values = loaded.model.site(site).unwrap().weight_values();
     values.into_iter().map(f32::to_bits).collect()
 }
 

@@ -49,6 +49,16 @@ impl SiteLinear {
         self.weight.dims()
     }
 
+    /// The weight's values, row-major `[d_in, d_out]` (e.g. to check that an edit was rolled
+    /// back bit for bit).
+    pub fn weight_values(&self) -> Vec<f32> {
+        self.weight
+            .val()
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("a site's weight is f32")
+    }
+
     /// Plain product, no hook.
     ///
     /// # Shapes
