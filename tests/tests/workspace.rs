@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use kne_bench::harness::{Experiment, plan::cells};
+use kne_bench::harness::{Experiment, plan::cells, split::EvaluatedFile};
 use kne_model::paths::workspace_root;
 
 fn root() -> PathBuf {
@@ -60,23 +60,37 @@ fn ci_runs_the_readme_test_command_verbatim_and_fetches_nothing_else() {
     }
 }
 
+/// Every experiment file: `experiments/*.toml` less the baseline presets and KNE's default
+/// settings, which are not experiments.
+fn experiment_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("experiments"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("baselines") && n != "kne-default")
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn every_experiment_file_loads_and_plans() {
-    for name in [
-        "table1",
-        "table1-tuned",
-        "table1-m20",
-        "tune-kne",
-        "tune-ftl",
-        "table2",
-        "fig2",
-        "figB3",
-        "figB4",
-        "figB5",
-    ] {
+    let names = experiment_names();
+    assert!(names.len() >= 12, "{names:?}");
+    for name in names {
         let path = root().join("experiments").join(format!("{name}.toml"));
         let experiment = Experiment::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
         assert_eq!(experiment.name, name);
+        // Research hygiene: a setting is tuned on the train file, never on test cases that a
+        // table evaluates.
+        if name.starts_with("tune-") {
+            assert_eq!(
+                experiment.evaluate,
+                EvaluatedFile::Train,
+                "{name} tunes a setting: it must evaluate the train file"
+            );
+        }
         let quick = cells(&experiment, false).unwrap();
         assert!(!quick.is_empty(), "{name}: no cells");
         let labels: std::collections::BTreeSet<_> = quick.iter().map(|c| &c.label).collect();
