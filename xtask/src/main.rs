@@ -16,6 +16,7 @@ mod paths;
 mod promote;
 mod punkt;
 mod reproduce;
+mod row_versions;
 mod test_cmd;
 mod wheel;
 

@@ -197,6 +197,10 @@ pub struct PromoteArgs {
     /// The reports of a `--full` run
     #[arg(long)]
     pub full: bool,
+    /// Promote even if the rows come from several builds or an uncommitted tree (say why in
+    /// results/README.md)
+    #[arg(long)]
+    pub allow_mixed_versions: bool,
 }
 
 /// The checked inputs of a run.
@@ -467,7 +471,8 @@ pub fn merge(root: &Path, args: MergeArgs) -> Result<()> {
 
 /// `cargo xtask promote <experiment> --run DIR`: the run becomes the committed reference
 /// `results/<name>/` (replaced whole, atomically), and its reports and `results/claims.md`
-/// are rewritten there. The run's `comparison.md` (against the old reference) is left out.
+/// are rewritten there. Rows from more than one build or from a dirty tree are refused
+/// unless `--allow-mixed-versions`. The run's `comparison.md` (against the old reference) is left out.
 pub fn promote(root: &Path, args: PromoteArgs) -> Result<()> {
     for e in args.experiment.expand() {
         let plan = Plan::new(root, e, args.full);
@@ -480,11 +485,14 @@ pub fn promote(root: &Path, args: PromoteArgs) -> Result<()> {
                 paths::show(root, &args.run)
             );
         }
+        let versions = crate::row_versions::count(&source)?;
+        crate::row_versions::check_single_clean(&versions, args.allow_mixed_versions)?;
         crate::promote::replace_dir(&source, &plan.reference_dir, &["comparison.md"])?;
         println!(
-            "promote: {} is now {}",
+            "promote: {} is now {} ({})",
             paths::show(root, &source),
-            paths::show(root, &plan.reference_dir)
+            paths::show(root, &plan.reference_dir),
+            crate::row_versions::describe(&versions)
         );
         let mut kne_args = vec![
             "report".to_string(),
