@@ -5,7 +5,7 @@ K=target/release/kne
 log() { echo "$(date -u +%FT%TZ) $*" >> /work/queue/queue.log; }
 while pgrep -f "kne reproduce --experiment experiments/table1.toml" > /dev/null; do sleep 60; done
 n=$(for d in wiki_cf zsre wiki_recent; do for c in ft ft-l adalora rome memit kne kne-transductive; do
-  f=runs/table1-clean/table1/$d/$c/rows.jsonl; [ -f $f ] && wc -l < $f || echo 0; done; done | awk '$1>=50' | wc -l)
+  cat runs/table1-clean/table1/$d/$c/rows*.jsonl 2>/dev/null | wc -l; done; done | awk '$1>=50' | wc -l)
 log "table1-clean ended; cells with >= 50 rows: $n / 21"
 [ "$n" = 21 ] || { log "table1-clean incomplete: queue stops"; exit 1; }
 cp -a runs/table1-clean runs/table1-clean-50 && log "frozen copy runs/table1-clean-50"

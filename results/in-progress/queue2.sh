@@ -4,7 +4,7 @@
 cd /work/ref
 K=target/release/kne
 log() { echo "$(date -u +%FT%TZ) $*" >> /work/queue/queue.log; }
-while kill -0 9456 2>/dev/null; do sleep 60; done   # queue.sh
+while pgrep -f "queue/queue.sh" > /dev/null; do sleep 60; done
 for name in tune-gemma3-lr table2 fig2 figB3 figB4 figB5; do
   log "$name (quick) start"; s=$(date +%s)
   $K reproduce --experiment /work/queue/$name.toml --run runs/$name-quick --jobs 2 >> runs/$name-quick.log 2>&1
