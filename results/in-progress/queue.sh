@@ -8,7 +8,18 @@ n=$(for d in wiki_cf zsre wiki_recent; do for c in ft ft-l adalora rome memit kn
   cat runs/table1-clean/table1/$d/$c/rows*.jsonl 2>/dev/null | wc -l; done; done | awk '$1>=50' | wc -l)
 log "table1-clean ended; cells with >= 50 rows: $n / 21"
 [ "$n" = 21 ] || { log "table1-clean incomplete: queue stops"; exit 1; }
-cp -a runs/table1-clean runs/table1-clean-50 && log "frozen copy runs/table1-clean-50"
+# The copy to promote: the run with the rows of cases 0..49 only (safe to redo after a reset,
+# when the 100-case extension below may already have added rows).
+if [ ! -d runs/table1-clean-50 ]; then
+  cp -a runs/table1-clean runs/table1-clean-50.tmp
+  python3 - runs/table1-clean-50.tmp <<'PY'
+import json, pathlib, sys
+for f in pathlib.Path(sys.argv[1]).rglob("rows*.jsonl"):
+    keep = [l for l in f.read_text().splitlines() if l.strip() and json.loads(l)["index"] < 50]
+    f.write_text("".join(l + "\n" for l in keep))
+PY
+  mv runs/table1-clean-50.tmp runs/table1-clean-50 && log "frozen copy runs/table1-clean-50 (cases 0..49)"
+fi
 mkdir -p runs/table1-m20/table1-m20/wiki_cf
 cp runs/table1-clean/table1/wiki_cf/scores-27348290d8a76ba6.json runs/table1-m20/table1-m20/wiki_cf/
 log "table1-m20 start"; s=$(date +%s)

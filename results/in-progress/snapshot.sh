@@ -1,11 +1,20 @@
 #!/bin/bash
-# Copies the clean Table 1 run folder and its log into results/in-progress/table1-clean and
-# commits only that folder (a session's git-ignored runs/ do not survive it).
+# Copies every run folder of /work/ref/runs (the clean Table 1 run and the queued runs) with
+# its log into results/in-progress/<run>/ and commits only results/in-progress (a session's
+# git-ignored runs/ do not survive a machine reset). `table1-clean-50` is left out: it is
+# `table1-clean` frozen at 50 cases per cell, and its rows are those with `index` < 50.
 # Usage: results/in-progress/snapshot.sh "commit message"
 set -euo pipefail
-dst=/work/main/results/in-progress/table1-clean
-rm -rf "$dst/run" && cp -r /work/ref/runs/table1-clean "$dst/run"
-cp /work/ref/runs/table1-clean.log "$dst/"
+src=/work/ref/runs
+dst=/work/main/results/in-progress
+for run in "$src"/*/; do
+  name=$(basename "$run")
+  [ "$name" = table1-clean-50 ] && continue
+  mkdir -p "$dst/$name"
+  rm -rf "$dst/$name/run" && cp -r "$src/$name" "$dst/$name/run"
+  [ -f "$src/$name.log" ] && cp "$src/$name.log" "$dst/$name/"
+done
+[ -f /work/queue/queue.log ] && cp /work/queue/queue.log "$dst/"
 cd /work/main
 git add -f "$dst"
 git commit -q -m "$1" -- "$dst" && git log --oneline -1
