@@ -72,6 +72,15 @@ fn runs_resumes_shards_and_repeats_exactly() {
         "{md}"
     );
     assert!(md.contains("SmolLM2-135M-Instruct.Q4_1.gguf"), "{md}");
+    // ...which build and CPU wrote the rows, counted.
+    let cpu = kne_bench::results::cpu_description();
+    assert!(
+        md.contains(&format!(
+            "- Code and machine: `{}` (",
+            kne_bench::results::CODE_VERSION
+        )) && md.contains(&format!("{cpu} (")),
+        "{md}"
+    );
     // ...and how it was attributed and selected, beside the paper's m.
     assert!(md.contains("(Eq. 5; the paper: m = 20)"), "{md}");
     assert!(

@@ -32,8 +32,8 @@ use serde::Serialize;
 use super::data_args::{DataArgs, LoadedData};
 use super::model_args::ModelArgs;
 use kne_bench::results::{
-    Row, RowLog, RowMeta, code_version, config_hash, sha256_file, sha256_hex, summary_csv,
-    summary_markdown, write_atomic, write_json_atomic,
+    Row, RowLog, RowMeta, code_version, config_hash, cpu_description, sha256_file, sha256_hex,
+    summary_csv, summary_markdown, write_atomic, write_json_atomic,
 };
 
 /// The method name of an unedited model in result rows.
@@ -278,6 +278,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         model: model_shown.clone(),
         model_sha256: model_sha256.clone(),
         code_version: version.clone(),
+        cpu: cpu_description(),
         wall_s,
     };
     let progress = Progress::new(todo.len());

@@ -1,7 +1,7 @@
 //! The caption of a report: every setting that shaped its numbers, stated from the
 //! experiment file, its cells and the rows themselves (the model each row names).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -25,6 +25,53 @@ pub struct RowHead {
 /// The [`RowHead`]s of every row in a cell folder (every shard's file).
 pub fn row_heads(cell_dir: &Path) -> Result<BTreeSet<RowHead>> {
     Ok(read_rows_as::<RowHead>(cell_dir)?.into_iter().collect())
+}
+
+/// Which build wrote a row, and on which CPU (empty in rows made before it was recorded).
+#[derive(Debug, Deserialize)]
+struct RowOrigin {
+    code_version: String,
+    #[serde(default)]
+    cpu: String,
+}
+
+/// `a (n rows), b (m rows)` over a count per value.
+fn counted(counts: &BTreeMap<String, usize>) -> String {
+    counts
+        .iter()
+        .map(|(value, n)| format!("{value} ({n} rows)"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The caption line naming the builds and CPUs the rows of `cells` came from, with counts:
+/// a reference from one clean commit shows one version; rows from CPUs whose kernels differ
+/// may differ in the last bits (`results::cpu_description`).
+fn origin_line(experiment: &Experiment, cells: &[Cell], out: &Path) -> Result<Option<String>> {
+    let mut versions = BTreeMap::new();
+    let mut cpus = BTreeMap::new();
+    for dataset in &experiment.dataset_names() {
+        for cell in cells {
+            for origin in read_rows_as::<RowOrigin>(&out.join(dataset).join(&cell.label))? {
+                *versions
+                    .entry(format!("`{}`", origin.code_version))
+                    .or_default() += 1;
+                let cpu = if origin.cpu.is_empty() {
+                    "CPU not recorded".to_owned()
+                } else {
+                    origin.cpu
+                };
+                *cpus.entry(cpu).or_default() += 1;
+            }
+        }
+    }
+    Ok((!versions.is_empty()).then(|| {
+        format!(
+            "- Code and machine: {}; {}.",
+            counted(&versions),
+            counted(&cpus)
+        )
+    }))
 }
 
 /// What the evaluated file is, and whether it stands in for another.
@@ -138,6 +185,9 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
             models.into_iter().collect::<Vec<_>>().join(", ")
         }
     );
+    if let Some(line) = origin_line(experiment, cells, out)? {
+        let _ = writeln!(md, "{line}");
+    }
     let all = match experiment.full_cases {
         0 => "all".to_string(),
         n => n.to_string(),

@@ -30,7 +30,9 @@ use super::localize::{kne_editor, scores_for};
 use super::plan::{Cell, cells};
 use super::split::{DatasetSplit, EvaluatedFile, LocalizationSource};
 use crate::baselines::{build_editor, load_baseline_configs};
-use crate::results::{Row, RowLog, RowMeta, code_version, config_hash, sha256_file};
+use crate::results::{
+    Row, RowLog, RowMeta, code_version, config_hash, cpu_description, sha256_file,
+};
 use crate::session::{apply_edit, request_of, score_cases};
 
 /// Where and how much to run.
@@ -325,6 +327,7 @@ fn run_model(
                         model: model.path.display().to_string(),
                         model_sha256: model_sha256.clone(),
                         code_version: code_version(),
+                        cpu: cpu_description(),
                         wall_s,
                     };
                     log.append(&Row { meta, data })?;

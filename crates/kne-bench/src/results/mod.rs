@@ -15,7 +15,9 @@ mod rows;
 mod summary_table;
 
 pub use atomic::{write_atomic, write_json_atomic};
-pub use provenance::{CODE_VERSION, code_version, config_hash, sha256_file, sha256_hex};
+pub use provenance::{
+    CODE_VERSION, code_version, config_hash, cpu_description, sha256_file, sha256_hex,
+};
 pub use rows::{Row, RowLog, RowMeta};
 pub use summary_table::{summary_csv, summary_markdown};
 

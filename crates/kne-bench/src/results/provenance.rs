@@ -64,6 +64,49 @@ pub fn code_version() -> String {
     CODE_VERSION.to_owned()
 }
 
+/// The CPU a row was computed on and the widest SIMD level its matrix kernels dispatch to,
+/// e.g. `AMD EPYC (x86_64, avx2+fma)`. burn's gemm picks its kernel at run time (AVX-512,
+/// AVX2+FMA, SSE), and kernels of different widths sum in different orders: the same code,
+/// config and thread count give bit-identical rows on one CPU, but rows that differ in the
+/// last bits (rarely in a metric) on another.
+pub fn cpu_description() -> String {
+    static CPU: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CPU.get_or_init(|| {
+        let model = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("model name")?.split_once(':'))
+                    .map(|(_, name)| name.trim().to_owned())
+            })
+            .unwrap_or_else(|| "unknown CPU".to_owned());
+        format!("{model} ({}, {})", std::env::consts::ARCH, simd_level())
+    })
+    .clone()
+}
+
+/// The widest vector instruction set the matrix kernels can use on this CPU.
+fn simd_level() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx512f") {
+            "avx512f"
+        } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            "avx2+fma"
+        } else {
+            "sse2"
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        "neon"
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        "scalar"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +136,19 @@ mod tests {
         assert_eq!(h.len(), 16);
         assert_eq!(h, config_hash(&C { a: 1, b: "x" }).unwrap());
         assert_ne!(h, config_hash(&C { a: 2, b: "x" }).unwrap());
+    }
+
+    #[test]
+    fn cpu_description_names_the_architecture_and_a_simd_level() {
+        let cpu = cpu_description();
+        assert!(cpu.contains(std::env::consts::ARCH), "{cpu}");
+        assert!(
+            ["avx512f)", "avx2+fma)", "sse2)", "neon)", "scalar)"]
+                .iter()
+                .any(|level| cpu.ends_with(level)),
+            "{cpu}"
+        );
+        assert_eq!(cpu, cpu_description());
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub struct RowMeta {
     pub model_sha256: String,
     /// [`code_version`](super::code_version) of the binary that wrote the row.
     pub code_version: String,
+    /// [`cpu_description`](super::cpu_description) of the machine that wrote the row (empty
+    /// in rows written before it was recorded, 2026-12-07).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cpu: String,
     /// Seconds this case took (editing and scoring).
     pub wall_s: f64,
 }
@@ -158,6 +162,7 @@ mod tests {
                 model: "m.gguf".into(),
                 model_sha256: "ab".into(),
                 code_version: "0.1.0+x".into(),
+                cpu: "Test CPU (x86_64, avx2+fma)".into(),
                 wall_s: 1.5,
             },
             data: Scores {
@@ -186,6 +191,21 @@ mod tests {
         log.append(&row("h1", 2)).unwrap();
         let (_, rows) = RowLog::open::<Scores>(&path, "h1").unwrap();
         assert_eq!(rows.len(), 3);
+    }
+
+    #[test]
+    fn rows_written_before_the_cpu_was_recorded_still_load() {
+        let dir = test_dir::fresh("rows-no-cpu");
+        let path = dir.join("rows.jsonl");
+        let old = r#"{"config_hash":"h","method":"none","model":"m.gguf","model_sha256":"ab","code_version":"0.1.0+x","wall_s":1.5,"index":3,"acc":null}"#;
+        std::fs::write(&path, format!("{old}\n")).unwrap();
+        let (_, rows) = RowLog::open::<Scores>(&path, "h").unwrap();
+        assert_eq!(rows[0].meta.cpu, "");
+        assert_eq!(rows[0].data.index, 3);
+        let rewritten = serde_json::to_string(&rows[0]).unwrap();
+        assert!(!rewritten.contains("cpu"), "{rewritten}");
+        let first: serde_json::Value = serde_json::to_value(row("h", 0)).unwrap();
+        assert_eq!(first["cpu"], "Test CPU (x86_64, avx2+fma)");
     }
 
     #[test]
