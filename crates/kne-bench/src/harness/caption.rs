@@ -27,9 +27,12 @@ pub fn row_heads(cell_dir: &Path) -> Result<BTreeSet<RowHead>> {
     Ok(read_rows_as::<RowHead>(cell_dir)?.into_iter().collect())
 }
 
-/// Which build wrote a row, and on which CPU (empty in rows made before it was recorded).
+/// What a caption states of each row: its model, the build that wrote it and the CPU (empty
+/// in rows made before it was recorded).
 #[derive(Debug, Deserialize)]
 struct RowOrigin {
+    model: String,
+    model_sha256: String,
     code_version: String,
     #[serde(default)]
     cpu: String,
@@ -42,36 +45,6 @@ fn counted(counts: &BTreeMap<String, usize>) -> String {
         .map(|(value, n)| format!("{value} ({n} rows)"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The caption line naming the builds and CPUs the rows of `cells` came from, with counts:
-/// a reference from one clean commit shows one version; rows from CPUs whose kernels differ
-/// may differ in the last bits (`results::cpu_description`).
-fn origin_line(experiment: &Experiment, cells: &[Cell], out: &Path) -> Result<Option<String>> {
-    let mut versions = BTreeMap::new();
-    let mut cpus = BTreeMap::new();
-    for dataset in &experiment.dataset_names() {
-        for cell in cells {
-            for origin in read_rows_as::<RowOrigin>(&out.join(dataset).join(&cell.label))? {
-                *versions
-                    .entry(format!("`{}`", origin.code_version))
-                    .or_default() += 1;
-                let cpu = if origin.cpu.is_empty() {
-                    "CPU not recorded".to_owned()
-                } else {
-                    origin.cpu
-                };
-                *cpus.entry(cpu).or_default() += 1;
-            }
-        }
-    }
-    Ok((!versions.is_empty()).then(|| {
-        format!(
-            "- Code and machine: {}; {}.",
-            counted(&versions),
-            counted(&cpus)
-        )
-    }))
 }
 
 /// What the evaluated file is, and whether it stands in for another.
@@ -161,18 +134,31 @@ fn kne_line(experiment: &Experiment, label: &str, kne: &KneSettings) -> String {
 /// The caption of the report of `experiment` over the rows in `out`.
 pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) -> Result<String> {
     let mut md = String::from("**Setup.**\n\n");
-    // Models, as the rows name them.
+    // Models, builds and CPUs, as the rows name them (one read of every cell's rows). A
+    // reference from one clean commit shows one build; rows from CPUs whose kernels differ
+    // may differ in the last bits (`results::cpu_description`).
     let mut models = BTreeSet::new();
+    let mut versions = BTreeMap::new();
+    let mut cpus = BTreeMap::new();
     for dataset in &experiment.dataset_names() {
         for cell in cells {
-            for head in row_heads(&out.join(dataset).join(&cell.label))? {
-                let name = Path::new(&head.model)
+            for row in read_rows_as::<RowOrigin>(&out.join(dataset).join(&cell.label))? {
+                let name = Path::new(&row.model)
                     .file_name()
-                    .map_or(head.model.clone(), |n| n.to_string_lossy().into_owned());
+                    .map_or(row.model.clone(), |n| n.to_string_lossy().into_owned());
                 models.insert(format!(
                     "`{name}` (sha256 {}…)",
-                    &head.model_sha256[..12.min(head.model_sha256.len())]
+                    &row.model_sha256[..12.min(row.model_sha256.len())]
                 ));
+                *versions
+                    .entry(format!("`{}`", row.code_version))
+                    .or_default() += 1;
+                let cpu = if row.cpu.is_empty() {
+                    "CPU not recorded".to_owned()
+                } else {
+                    row.cpu
+                };
+                *cpus.entry(cpu).or_default() += 1;
             }
         }
     }
@@ -185,8 +171,13 @@ pub fn caption(experiment: &Experiment, cells: &[Cell], out: &Path, full: bool) 
             models.into_iter().collect::<Vec<_>>().join(", ")
         }
     );
-    if let Some(line) = origin_line(experiment, cells, out)? {
-        let _ = writeln!(md, "{line}");
+    if !versions.is_empty() {
+        let _ = writeln!(
+            md,
+            "- Code and machine: {}; {}.",
+            counted(&versions),
+            counted(&cpus)
+        );
     }
     let all = match experiment.full_cases {
         0 => "all".to_string(),
