@@ -472,7 +472,8 @@ pub fn merge(root: &Path, args: MergeArgs) -> Result<()> {
 /// `cargo xtask promote <experiment> --run DIR`: the run becomes the committed reference
 /// `results/<name>/` (replaced whole, atomically), and its reports and `results/claims.md`
 /// are rewritten there. Rows from more than one build or from a dirty tree are refused
-/// unless `--allow-mixed-versions`. The run's `comparison.md` (against the old reference) is left out.
+/// unless `--allow-mixed-versions`. The run's `comparison.md` (against the old reference) is
+/// left out.
 pub fn promote(root: &Path, args: PromoteArgs) -> Result<()> {
     for e in args.experiment.expand() {
         let plan = Plan::new(root, e, args.full);

@@ -48,7 +48,7 @@ fn add_file(path: &Path, counts: &mut BTreeMap<String, usize>) -> Result<()> {
     Ok(())
 }
 
-/// One line per version, e.g. `0.1.0+4209cb3: 1050 rows`.
+/// The counts in one line, e.g. `0.1.0+4209cb3: 1050 rows, 0.1.0+abc1234: 3 rows`.
 pub fn describe(counts: &BTreeMap<String, usize>) -> String {
     counts
         .iter()
