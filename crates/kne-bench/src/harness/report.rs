@@ -273,7 +273,11 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str
     if !experiment.easyedit.is_empty() {
         md.push_str("; *EE*: EasyEdit's corrected number (METHODS.md §6.2)");
     }
-    md.push_str(". Fluency is the weighted bi-/tri-gram entropy ×100.\n");
+    md.push_str(
+        "; *n*: the number of cases with that metric's probes, where fewer than the cell's \
+         (a record without portability or locality prompts has no such score). \
+         Fluency is the weighted bi-/tri-gram entropy ×100.\n",
+    );
     for (dataset, cells) in in_experiment_order(experiment, table) {
         let _ = write!(md, "\n## {dataset}\n\n| Metric |");
         for (cell, _, _) in cells {
@@ -297,12 +301,7 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str
             }
             let _ = write!(md, "| {heading} |");
             for (cell, stats, _) in cells {
-                let s = stats[m];
-                let mut text = match (s.mean, s.ci) {
-                    (Some(mean), Some((lo, hi))) => format!("{mean:.2} [{lo:.1}, {hi:.1}]"),
-                    (Some(mean), None) => format!("{mean:.2}"),
-                    _ => "–".into(),
-                };
+                let mut text = stat_text(stats[m], stats[0].count);
                 for (name, references) in
                     [("paper", &experiment.paper), ("EE", &experiment.easyedit)]
                 {
@@ -321,6 +320,20 @@ fn markdown(experiment: &Experiment, table: &Table, command: &str, caption: &str
         md.push('\n');
     }
     md
+}
+
+/// A metric's mean [interval], with its case count `n` when fewer cases have it than the
+/// `edited` cases of its cell.
+fn stat_text(s: MetricStat, edited: usize) -> String {
+    let mut text = match (s.mean, s.ci) {
+        (Some(mean), Some((lo, hi))) => format!("{mean:.2} [{lo:.1}, {hi:.1}]"),
+        (Some(mean), None) => format!("{mean:.2}"),
+        _ => return "–".into(),
+    };
+    if s.count < edited {
+        let _ = write!(text, "<br>n = {}", s.count);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -366,5 +379,18 @@ localize = 1
             at("wiki_cf") < at("zsre") && at("zsre") < at("wiki_recent"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn a_metric_on_fewer_cases_than_its_cell_shows_its_count() {
+        let all = MetricStat::of(&[1.0, 0.5, 0.0]);
+        let some = MetricStat::of(&[0.5]);
+        let text = stat_text(all, 3);
+        assert!(
+            text.starts_with("50.00 [") && !text.contains("n ="),
+            "{text}"
+        );
+        assert_eq!(stat_text(some, 3), "50.00<br>n = 1");
+        assert_eq!(stat_text(MetricStat::of(&[]), 3), "–");
     }
 }
