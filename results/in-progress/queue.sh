@@ -20,17 +20,20 @@ for f in pathlib.Path(sys.argv[1]).rglob("rows*.jsonl"):
 PY
   mv runs/table1-clean-50.tmp runs/table1-clean-50 && log "frozen copy runs/table1-clean-50 (cases 0..49)"
 fi
+# A queue restarted while one of its runs is still going waits for it, then resumes it below
+# (finished facts and cases are skipped).
+while pgrep -f "kne reproduce --experiment /work/queue/" > /dev/null; do sleep 60; done
 mkdir -p runs/table1-m20/table1-m20/wiki_cf
 cp runs/table1-clean/table1/wiki_cf/scores-27348290d8a76ba6.json runs/table1-m20/table1-m20/wiki_cf/
 log "table1-m20 start"; s=$(date +%s)
 $K reproduce --experiment /work/queue/table1-m20.toml --full --run runs/table1-m20 --jobs 2 >> runs/table1-m20.log 2>&1
 log "table1-m20 rc=$? $(( $(date +%s)-s )) s"
-log "table1 100-case extension start"; s=$(date +%s)
-$K reproduce --experiment /work/queue/table1-100.toml --full --run runs/table1-clean --jobs 2 >> runs/table1-clean.log 2>&1
-log "table1 100 rc=$? $(( $(date +%s)-s )) s"
 log "table1-tuned start"; s=$(date +%s)
 $K reproduce --experiment /work/queue/table1-tuned.toml --full --run runs/table1-tuned --jobs 2 >> runs/table1-tuned.log 2>&1
 log "table1-tuned rc=$? $(( $(date +%s)-s )) s"
+log "table1 100-case extension start"; s=$(date +%s)
+$K reproduce --experiment /work/queue/table1-100.toml --full --run runs/table1-clean --jobs 2 >> runs/table1-clean.log 2>&1
+log "table1 100 rc=$? $(( $(date +%s)-s )) s"
 mkdir -p runs/tune-ftl && [ -d runs/tune-ftl/tune-ftl ] || cp -a /work/main/results/tune-ftl runs/tune-ftl/tune-ftl
 log "tune-ftl start"; s=$(date +%s)
 $K reproduce --experiment /work/queue/tune-ftl.toml --full --run runs/tune-ftl --jobs 2 >> runs/tune-ftl.log 2>&1
