@@ -6,7 +6,8 @@
 //! cargo run --release -p kne-benches --example attribution_cost -- N
 //! ```
 //!
-//! `LAYERS=a,b,…` picks the layers (default 0, 15, 29). With `WORKERS` set it instead
+//! `LAYERS=a,b,…` picks the layers (default 0, 15, 29); `ONLY=i,j,…` keeps just those
+//! records of the first `N` (and drops the test fact). With `WORKERS` set it instead
 //! attributes the `N + 1` facts over those layers one after the other and two side by side
 //! ([`kne_attr::attribute_onto_with_workers`]), twice, printing seconds and a hash of the
 //! summed scores' bits.
@@ -34,12 +35,21 @@ fn main() {
     let dir = default_data_dir();
     let test = load_cases(dataset, dir.join(dataset.test_file())).unwrap();
     let train = load_cases(dataset, dir.join(dataset.train_file().unwrap())).unwrap();
-    let facts: Vec<(String, FactTokens)> = std::iter::once(("test 0".to_string(), &test[0]))
+    // `ONLY=i,j`: just those train_cf.json records (no test fact).
+    let only: Option<Vec<usize>> = std::env::var("ONLY").ok().map(|s| {
+        s.split(',')
+            .map(|x| x.parse().expect("a record index"))
+            .collect()
+    });
+    let test_fact = only.is_none().then(|| ("test 0".to_string(), &test[0]));
+    let facts: Vec<(String, FactTokens)> = test_fact
+        .into_iter()
         .chain(
             train
                 .iter()
                 .take(n)
                 .enumerate()
+                .filter(|(i, _)| only.as_ref().is_none_or(|o| o.contains(i)))
                 .map(|(i, c)| (format!("train {i}"), c)),
         )
         .map(|(name, c)| {

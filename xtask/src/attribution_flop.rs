@@ -3,8 +3,8 @@
 //! rows at a given FLOP rate.
 //!
 //! A site at layer `L` runs `steps` batch rows per site through the blocks `L..30` (forward
-//! and the input gradient; weights are frozen) and the LM head with its softmax on the
-//! target positions. Attention's score products and elementwise work are left out, so the
+//! and the input gradient; weights are frozen) on every token but the last (which no
+//! prediction reads), and the LM head with its softmax on the target positions. Attention's score products and elementwise work are left out, so the
 //! count is a lower bound on the work.
 
 /// SmolLM2-135M's shapes (`../shared/notes/pytorch-reference.md`).
@@ -34,7 +34,8 @@ fn head_row_flop() -> f64 {
 }
 
 /// FLOPs of attributing a fact of `tokens` tokens (the last `target` of them the answer)
-/// over all seven sites of each of `layers`, with `steps` path points.
+/// over all seven sites of each of `layers`, with `steps` path points. The blocks run
+/// `tokens − 1` positions (`kne_attr::attribute_fact` leaves the last target token out).
 pub fn attribution_flop(
     tokens: usize,
     target: usize,
@@ -46,7 +47,8 @@ pub fn attribution_flop(
         .into_iter()
         .map(|layer| {
             let above = (LAYERS - layer) as f64;
-            rows * (tokens as f64 * above * block_token_flop() + target as f64 * head_row_flop())
+            let positions = tokens.saturating_sub(1) as f64;
+            rows * (positions * above * block_token_flop() + target as f64 * head_row_flop())
         })
         .sum()
 }
@@ -73,14 +75,14 @@ mod tests {
 
     #[test]
     fn all_sites_is_465_block_passes_and_30_heads() {
-        // 140 rows × (14 tokens × Σ_L (30 − L) = 465 block passes × 14.16 MFLOP
+        // 140 rows × (13 positions × Σ_L (30 − L) = 465 block passes × 14.16 MFLOP
         //             + 1 target × 30 heads × 113.2 MFLOP)
-        let expected = 140.0 * (14.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop());
+        let expected = 140.0 * (13.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop());
         assert!((bench_all_sites_flop() - expected).abs() < 1.0);
-        assert!((bench_all_sites_flop() / 1e12 - 13.38).abs() < 0.01);
-        // Layer 15: 140 × (14 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP).
+        assert!((bench_all_sites_flop() / 1e12 - 12.46).abs() < 0.01);
+        // Layer 15: 140 × (13 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP).
         let layer15 = bench_layer_flop(15);
-        assert!((layer15 / 1e9 - 432.0).abs() < 1.0, "{layer15}");
+        assert!((layer15 / 1e9 - 402.3).abs() < 1.0, "{layer15}");
     }
 
     #[test]
@@ -88,7 +90,7 @@ mod tests {
         let four = attribution_flop(23, 6, 4, 0..LAYERS);
         let twenty = attribution_flop(23, 6, 20, 0..LAYERS);
         assert!((twenty / four - 5.0).abs() < 1e-12);
-        // train_cf 0 (17 + 6 tokens) at m = 20: 24.1 TFLOP (attribution-cost.md §6).
-        assert!((twenty / 1e12 - 24.05).abs() < 0.01, "{twenty}");
+        // train_cf 0 (17 + 6 tokens) at m = 20: 23.1 TFLOP (attribution-cost.md §6–7).
+        assert!((twenty / 1e12 - 23.13).abs() < 0.01, "{twenty}");
     }
 }

@@ -166,7 +166,10 @@ pub fn attribute_fact(
         acc.entry(s.layer).or_insert_with(Vec::new).push(*s);
         acc
     });
-    let ids = fact.input_ids();
+    // The last target token is read by no prediction (position `i` predicts token `i + 1`),
+    // and under causal attention no earlier position reads it: the forwards run without it.
+    let mut ids = fact.input_ids();
+    ids.pop();
     let first = fact.prompt_ids.len() - 1;
     let span = fact.target_ids.len();
     let device = model.device();
