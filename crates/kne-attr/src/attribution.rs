@@ -134,13 +134,22 @@ pub struct FactTokens {
 }
 
 impl FactTokens {
-    /// The prompt followed by the target: the sequence one forward reads.
+    /// The prompt followed by the target.
     pub fn input_ids(&self) -> Vec<u32> {
         self.prompt_ids
             .iter()
             .chain(&self.target_ids)
             .copied()
             .collect()
+    }
+
+    /// [`Self::input_ids`] without the last target token: the sequence attribution's
+    /// forwards read. Position `i` predicts token `i + 1`, so the last token is read by no
+    /// prediction, and under causal attention by no earlier position either.
+    pub fn predicting_ids(&self) -> Vec<u32> {
+        let mut ids = self.input_ids();
+        ids.truncate(self.prompt_ids.len() + self.target_ids.len().saturating_sub(1));
+        ids
     }
 }
 
@@ -166,10 +175,7 @@ pub fn attribute_fact(
         acc.entry(s.layer).or_insert_with(Vec::new).push(*s);
         acc
     });
-    // The last target token is read by no prediction (position `i` predicts token `i + 1`),
-    // and under causal attention no earlier position reads it: the forwards run without it.
-    let mut ids = fact.input_ids();
-    ids.pop();
+    let ids = fact.predicting_ids();
     let first = fact.prompt_ids.len() - 1;
     let span = fact.target_ids.len();
     let device = model.device();

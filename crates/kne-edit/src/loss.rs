@@ -7,7 +7,9 @@ use kne_model::{Captures, Interventions, Llama};
 
 use crate::{EditError, TokenizedRequest, require_requests};
 
-/// A right-padded batch of `prompt ++ target` rows and where their target tokens are read.
+/// A right-padded batch of `prompt ++ target` rows (without the last target token, which no
+/// prediction reads: [`TokenizedRequest::predicting_ids`]) and where their target tokens are
+/// read.
 ///
 /// Right padding is exact here: attention is causal, so pad tokens never reach the
 /// positions whose logits are read.
@@ -35,16 +37,12 @@ pub struct TargetBatch {
 impl TargetBatch {
     pub fn new(model: &Llama, requests: &[TokenizedRequest]) -> Result<Self, EditError> {
         require_requests(requests)?;
-        let seq = requests
-            .iter()
-            .map(|r| r.prompt_ids.len() + r.target_ids.len())
-            .max()
-            .unwrap_or(0);
+        let rows_ids: Vec<Vec<u32>> = requests.iter().map(|r| r.predicting_ids()).collect();
+        let seq = rows_ids.iter().map(Vec::len).max().unwrap_or(0);
         let batch = requests.len();
         let (mut rows, mut positions, mut targets, mut weights) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for (b, r) in requests.iter().enumerate() {
-            let mut row = r.input_ids();
+        for (b, (r, mut row)) in requests.iter().zip(rows_ids).enumerate() {
             row.resize(seq, 0);
             rows.push(row);
             let p = r.prompt_ids.len();

@@ -62,6 +62,16 @@ impl TokenizedRequest {
             .collect()
     }
 
+    /// `prompt_ids ++ target_ids` without the last target token: the tokens whose
+    /// next-token predictions are the targets. The last token is read by no prediction
+    /// (and, attention being causal, by no earlier position), so a teacher-forced loss
+    /// runs on these alone.
+    pub fn predicting_ids(&self) -> Vec<u32> {
+        let mut ids = self.input_ids();
+        ids.truncate(self.prompt_ids.len() + self.target_ids.len().saturating_sub(1));
+        ids
+    }
+
     /// Teacher-forced accuracy of the target on `model`: the fraction of target tokens that
     /// are the argmax given the prompt and the target tokens before them (EasyEdit's edit
     /// success for one request; a quick check that an edit took).

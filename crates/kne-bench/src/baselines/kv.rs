@@ -123,7 +123,9 @@ impl ValueRows {
             for (j, &id) in t.target_ids.iter().enumerate() {
                 targets.push((r, p - 1 + j, id, 1.0 / (n * t.target_ids.len()) as f32));
             }
-            rows.push(t.input_ids());
+            // Without the last target token, which no prediction reads (EasyEdit's rows
+            // end at `target_ids[:-1]` too).
+            rows.push(t.predicting_ids());
             lookups.push(lookup);
         }
         let kl_text = format!("{} is a", request.subject.trim());
