@@ -52,6 +52,13 @@ fn runs_resumes_shards_and_repeats_exactly() {
     // A rerun finds every case done: no row is added.
     run(&run_options(experiment.clone(), &first, None)).unwrap();
     assert_eq!(rows_text(&cell), text, "resume must not duplicate rows");
+    // A shard resumed in the same run folder finds the unsharded run's cases done too.
+    run(&run_options(experiment.clone(), &first, Some((0, 2)))).unwrap();
+    assert_eq!(
+        rows_text(&cell),
+        text,
+        "a shard must not redo cases another layout finished"
+    );
 
     // Reports: CSV with the paper column, markdown with our number and the paper's.
     let parsed = Experiment::load(&experiment).unwrap();

@@ -55,20 +55,8 @@ impl MetricStat {
 /// Every row of a cell folder's rows files (every shard's, in file-name order), parsed as
 /// `T` (a whole [`Row`], or the few fields a caller needs).
 pub fn read_rows_as<T: serde::de::DeserializeOwned>(cell_dir: &Path) -> Result<Vec<T>> {
-    let Ok(entries) = std::fs::read_dir(cell_dir) else {
-        return Ok(Vec::new());
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("rows") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    files.sort();
     let mut rows = Vec::new();
-    for file in files {
+    for file in crate::results::rows_files(cell_dir)? {
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("reading {}", file.display()))?;
         for (n, line) in text

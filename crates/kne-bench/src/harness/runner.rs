@@ -31,7 +31,8 @@ use super::plan::{Cell, cells};
 use super::split::{DatasetSplit, EvaluatedFile, LocalizationSource};
 use crate::baselines::{build_editor, load_baseline_configs};
 use crate::results::{
-    Row, RowLog, RowMeta, code_version, config_hash, cpu_description, sha256_file,
+    Row, RowLog, RowMeta, code_version, config_hash, cpu_description, rows_in_other_files,
+    sha256_file,
 };
 use crate::session::{apply_edit, request_of, score_cases};
 
@@ -276,9 +277,15 @@ fn run_model(
                 data_sha256: data_sha256.as_deref(),
             };
             let hash = config_hash(&key)?;
-            let (mut log, done) =
-                RowLog::open::<CellRow>(&cell_dir.join(format!("rows{suffix}.jsonl")), &hash)?;
-            let done: BTreeSet<usize> = done.iter().map(|r| r.data.scores.index).collect();
+            let own = cell_dir.join(format!("rows{suffix}.jsonl"));
+            let (mut log, mine) = RowLog::open::<CellRow>(&own, &hash)?;
+            // Cases finished under another shard layout of this run count as done too.
+            let others = rows_in_other_files::<CellRow>(&own, &hash)?;
+            let done: BTreeSet<usize> = mine
+                .iter()
+                .chain(&others)
+                .map(|r| r.data.scores.index)
+                .collect();
             let todo: Vec<&EditCase> = cases
                 .iter()
                 .copied()

@@ -18,7 +18,7 @@ pub use atomic::{write_atomic, write_json_atomic};
 pub use provenance::{
     CODE_VERSION, code_version, config_hash, cpu_description, sha256_file, sha256_hex,
 };
-pub use rows::{Row, RowLog, RowMeta};
+pub use rows::{Row, RowLog, RowMeta, rows_files, rows_in_other_files};
 pub use summary_table::{summary_csv, summary_markdown};
 
 #[cfg(test)]

@@ -73,32 +73,7 @@ impl RowLog {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
-        let complete = match text.rfind('\n') {
-            Some(i) => i + 1,
-            None => 0,
-        };
-        let mut rows = Vec::new();
-        for (n, line) in text[..complete].lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let value: serde_json::Value = serde_json::from_str(line)
-                .with_context(|| format!("{}: line {}: invalid JSON", path.display(), n + 1))?;
-            let hash = value.get("config_hash").and_then(|h| h.as_str());
-            if hash != Some(config_hash) {
-                bail!(
-                    "{}: line {} was made with config {} but this run's config is {config_hash}; \
-                     results of different configs are never mixed: choose a new --out folder \
-                     (or delete this one)",
-                    path.display(),
-                    n + 1,
-                    hash.map_or("(none)".to_owned(), |h| format!("`{h}`")),
-                );
-            }
-            let row = serde_json::from_value(value)
-                .with_context(|| format!("{}: line {}: not a result row", path.display(), n + 1))?;
-            rows.push(row);
-        }
+        let (rows, complete) = parse_complete_lines(path, &text, config_hash)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -141,6 +116,83 @@ impl RowLog {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// The rows of `text` (the contents of `path`) up to its last newline, and that length;
+/// every row must carry `config_hash`.
+fn parse_complete_lines<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    config_hash: &str,
+) -> Result<(Vec<Row<T>>, usize)> {
+    let complete = match text.rfind('\n') {
+        Some(i) => i + 1,
+        None => 0,
+    };
+    let mut rows = Vec::new();
+    for (n, line) in text[..complete].lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line)
+            .with_context(|| format!("{}: line {}: invalid JSON", path.display(), n + 1))?;
+        let hash = value.get("config_hash").and_then(|h| h.as_str());
+        if hash != Some(config_hash) {
+            bail!(
+                "{}: line {} was made with config {} but this run's config is {config_hash}; \
+                 results of different configs are never mixed: choose a new --out folder \
+                 (or delete this one)",
+                path.display(),
+                n + 1,
+                hash.map_or("(none)".to_owned(), |h| format!("`{h}`")),
+            );
+        }
+        let row = serde_json::from_value(value)
+            .with_context(|| format!("{}: line {}: not a result row", path.display(), n + 1))?;
+        rows.push(row);
+    }
+    Ok((rows, complete))
+}
+
+/// Every rows file of a cell folder (`rows.jsonl`, `rows.shard-i-of-n.jsonl`), in file-name
+/// order; none when the folder does not exist.
+pub fn rows_files(cell_dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(cell_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", cell_dir.display())),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("rows") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The rows of `config_hash` in the cell's rows files other than `own`: what the same run
+/// finished under another shard layout (an unsharded run resumed with `--jobs`, or another
+/// shard count), so that a resumed shard does not run those cases again. Unfinished last
+/// lines are ignored (another shard may be writing); a row of another config is an error,
+/// as in [`RowLog::open`].
+pub fn rows_in_other_files<T: DeserializeOwned>(
+    own: &Path,
+    config_hash: &str,
+) -> Result<Vec<Row<T>>> {
+    let Some(cell_dir) = own.parent() else {
+        return Ok(Vec::new());
+    };
+    let mut rows = Vec::new();
+    for file in rows_files(cell_dir)?.into_iter().filter(|f| f != own) {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        rows.extend(parse_complete_lines(&file, &text, config_hash)?.0);
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -223,6 +275,44 @@ mod tests {
         log.append(&row("h", 1)).unwrap();
         let (_, rows) = RowLog::open::<Scores>(&path, "h").unwrap();
         assert_eq!(rows, vec![row("h", 0), row("h", 1)]);
+    }
+
+    #[test]
+    fn a_shard_sees_the_cases_other_layouts_of_its_cell_finished() {
+        let dir = test_dir::fresh("rows-layouts");
+        // An unsharded run finished cases 0 and 1; a shard resumes the same cell.
+        let (mut log, _) = RowLog::open::<Scores>(&dir.join("rows.jsonl"), "h").unwrap();
+        log.append(&row("h", 0)).unwrap();
+        log.append(&row("h", 1)).unwrap();
+        drop(log);
+        let own = dir.join("rows.shard-0-of-2.jsonl");
+        let (mut log, mine) = RowLog::open::<Scores>(&own, "h").unwrap();
+        assert!(mine.is_empty());
+        log.append(&row("h", 2)).unwrap();
+        // The other shard is writing its first row.
+        std::fs::write(
+            dir.join("rows.shard-1-of-2.jsonl"),
+            r#"{"config_hash":"h","met"#,
+        )
+        .unwrap();
+        let others = rows_in_other_files::<Scores>(&own, "h").unwrap();
+        let indices: Vec<usize> = others.iter().map(|r| r.data.index).collect();
+        assert_eq!(indices, vec![0, 1]);
+        assert_eq!(rows_files(&dir).unwrap().len(), 3);
+        // Another config in a sibling file is refused, naming the file.
+        std::fs::write(
+            dir.join("rows.shard-1-of-2.jsonl"),
+            format!("{}\n", serde_json::to_string(&row("other", 3)).unwrap()),
+        )
+        .unwrap();
+        let err = rows_in_other_files::<Scores>(&own, "h")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rows.shard-1-of-2.jsonl") && err.contains("`other`"),
+            "{err}"
+        );
+        assert!(rows_files(&dir.join("missing")).unwrap().is_empty());
     }
 
     #[test]
