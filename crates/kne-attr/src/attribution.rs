@@ -136,21 +136,27 @@ pub struct FactTokens {
 impl FactTokens {
     /// The prompt followed by the target.
     pub fn input_ids(&self) -> Vec<u32> {
-        self.prompt_ids
-            .iter()
-            .chain(&self.target_ids)
-            .copied()
-            .collect()
+        input_ids(&self.prompt_ids, &self.target_ids)
     }
 
     /// [`Self::input_ids`] without the last target token: the sequence attribution's
-    /// forwards read. Position `i` predicts token `i + 1`, so the last token is read by no
-    /// prediction, and under causal attention by no earlier position either.
+    /// forwards read ([`predicting_ids`]).
     pub fn predicting_ids(&self) -> Vec<u32> {
-        let mut ids = self.input_ids();
-        ids.truncate(self.prompt_ids.len() + self.target_ids.len().saturating_sub(1));
-        ids
+        predicting_ids(&self.prompt_ids, &self.target_ids)
     }
+}
+
+/// `prompt ++ target`.
+pub fn input_ids(prompt: &[u32], target: &[u32]) -> Vec<u32> {
+    [prompt, target].concat()
+}
+
+/// `prompt ++ target` without the last target token. Position `i` predicts token `i + 1`,
+/// so the last token is read by no prediction, and under causal attention by no earlier
+/// position either: a teacher-forced forward needs only these.
+pub fn predicting_ids(prompt: &[u32], target: &[u32]) -> Vec<u32> {
+    let kept = target.len().saturating_sub(1);
+    [prompt, &target[..kept]].concat()
 }
 
 /// Attribution of one fact over the configured sites of `model` (which must be on an

@@ -20,7 +20,7 @@ mod selection;
 
 pub use attribution::{
     AttributionConfig, FactTokens, attribute, attribute_fact, attribute_onto,
-    attribute_onto_with_workers,
+    attribute_onto_with_workers, input_ids, predicting_ids,
 };
 pub use axis::NeuronAxis;
 pub use ensemble::Ensemble;

@@ -44,12 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let tokens = facts
         .iter()
-        .map(|(p, t)| {
-            TokenizedRequest::new(&loaded.tokenizer, p, t).map(|r| FactTokens {
-                prompt_ids: r.prompt_ids,
-                target_ids: r.target_ids,
-            })
-        })
+        .map(|(p, t)| TokenizedRequest::new(&loaded.tokenizer, p, t).map(FactTokens::from))
         .collect::<Result<Vec<_>, _>>()?;
     let n_layers = loaded.model.config().num_hidden_layers;
     let attribution = AttributionConfig {

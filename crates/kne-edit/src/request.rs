@@ -1,5 +1,6 @@
 //! What to edit, as text and as tokens.
 
+use kne_attr::FactTokens;
 use kne_model::{Llama, Tokenizer, argmax_rows};
 use serde::{Deserialize, Serialize};
 
@@ -53,23 +54,16 @@ impl TokenizedRequest {
             .collect()
     }
 
-    /// `prompt_ids ++ target_ids`.
+    /// `prompt_ids ++ target_ids` ([`FactTokens::input_ids`]).
     pub fn input_ids(&self) -> Vec<u32> {
-        self.prompt_ids
-            .iter()
-            .chain(&self.target_ids)
-            .copied()
-            .collect()
+        kne_attr::input_ids(&self.prompt_ids, &self.target_ids)
     }
 
     /// `prompt_ids ++ target_ids` without the last target token: the tokens whose
-    /// next-token predictions are the targets. The last token is read by no prediction
-    /// (and, attention being causal, by no earlier position), so a teacher-forced loss
-    /// runs on these alone.
+    /// next-token predictions are the targets, so a teacher-forced loss runs on these alone
+    /// ([`FactTokens::predicting_ids`]).
     pub fn predicting_ids(&self) -> Vec<u32> {
-        let mut ids = self.input_ids();
-        ids.truncate(self.prompt_ids.len() + self.target_ids.len().saturating_sub(1));
-        ids
+        kne_attr::predicting_ids(&self.prompt_ids, &self.target_ids)
     }
 
     /// Teacher-forced accuracy of the target on `model`: the fraction of target tokens that
@@ -88,5 +82,15 @@ impl TokenizedRequest {
             .filter(|(j, id)| predictions[first + j] == **id)
             .count();
         Ok(hits as f64 / self.target_ids.len() as f64)
+    }
+}
+
+/// The same tokens as the fact attribution reads (attribution and editing see one split).
+impl From<TokenizedRequest> for FactTokens {
+    fn from(request: TokenizedRequest) -> Self {
+        FactTokens {
+            prompt_ids: request.prompt_ids,
+            target_ids: request.target_ids,
+        }
     }
 }

@@ -63,10 +63,7 @@ fn kne_edits_gptj_through_the_same_sites_and_reverts_exactly() {
     };
     let before_acc = target_accuracy(&loaded, &r);
     let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
-    let fact = FactTokens {
-        prompt_ids: t.prompt_ids.clone(),
-        target_ids: t.target_ids.clone(),
-    };
+    let fact = FactTokens::from(t);
     let config = AttributionConfig {
         steps: 2,
         modules: loaded.model.modules().to_vec(),

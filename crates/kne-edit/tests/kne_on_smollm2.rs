@@ -49,10 +49,7 @@ fn target_accuracy(loaded: &LoadedModel, r: &EditRequest) -> f64 {
 /// An ensemble for `r` (p = 0.02 over `layers`, m = 2): small and quick, enough to edit.
 fn ensemble_for(loaded: &LoadedModel, r: &EditRequest, layers: Vec<usize>) -> Ensemble {
     let t = TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target).unwrap();
-    let fact = FactTokens {
-        prompt_ids: t.prompt_ids,
-        target_ids: t.target_ids,
-    };
+    let fact = FactTokens::from(t);
     let config = AttributionConfig {
         steps: 2,
         layers: Some(layers),

@@ -244,10 +244,7 @@ pub fn fact_tokens(loaded: &LoadedModel, requests: &[EditRequest]) -> Result<Vec
         .enumerate()
         .map(|(i, r)| {
             TokenizedRequest::new(&loaded.tokenizer, &r.prompt, &r.target)
-                .map(|t| FactTokens {
-                    prompt_ids: t.prompt_ids,
-                    target_ids: t.target_ids,
-                })
+                .map(FactTokens::from)
                 .with_context(|| format!("fact {i} ({:?} → {:?})", r.prompt, r.target))
         })
         .collect()
