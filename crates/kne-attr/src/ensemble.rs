@@ -1,7 +1,6 @@
 //! The Knowledge Neuronal Ensemble: the selected neurons of every site.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use kne_model::{Llama, Site};
@@ -147,17 +146,9 @@ pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<
         path: path.to_path_buf(),
         message,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(e.to_string()))?;
-    serde_json::to_writer_pretty(&mut tmp, value).map_err(|e| err(e.to_string()))?;
-    tmp.write_all(b"\n").map_err(|e| err(e.to_string()))?;
-    tmp.as_file().sync_all().map_err(|e| err(e.to_string()))?;
-    tmp.persist(path).map_err(|e| err(e.to_string()))?;
-    Ok(())
+    let mut json = serde_json::to_vec_pretty(value).map_err(|e| err(e.to_string()))?;
+    json.push(b'\n');
+    kne_model::write_atomic(path, &json).map_err(|e| err(e.to_string()))
 }
 
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, AttrError> {

@@ -6,7 +6,6 @@
 //! caller adds (method, config, model checksum).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::Path;
 
 use kne_attr::NeuronAxis;
@@ -23,7 +22,7 @@ fn le_bytes_f32(v: &[f32]) -> Vec<u8> {
 }
 
 impl WeightDelta {
-    /// Writes the patch atomically (temp file, fsync, rename); `metadata` is stored in the
+    /// Writes the patch atomically ([`kne_model::write_atomic`]); `metadata` is stored in the
     /// header next to the format tag.
     pub fn save(&self, path: &Path, metadata: &BTreeMap<String, String>) -> Result<(), EditError> {
         let err = |message: String| EditError::Patch {
@@ -83,16 +82,7 @@ impl WeightDelta {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let bytes = safetensors::serialize(views, Some(header)).map_err(|e| err(e.to_string()))?;
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(e.to_string()))?;
-        tmp.write_all(&bytes).map_err(|e| err(e.to_string()))?;
-        tmp.as_file().sync_all().map_err(|e| err(e.to_string()))?;
-        tmp.persist(path).map_err(|e| err(e.to_string()))?;
-        Ok(())
+        kne_model::write_atomic(path, &bytes).map_err(|e| err(e.to_string()))
     }
 
     /// Reads a patch written by [`WeightDelta::save`]; returns the delta and the header

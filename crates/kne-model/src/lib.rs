@@ -15,6 +15,7 @@
 //! Runnable example: `examples/next_token.rs`, the most likely next tokens after a prompt
 //! (`cargo run --release -p kne-model --example next_token -- "The capital of France is"`).
 
+pub mod atomic_write;
 pub mod compute_pool;
 pub mod config;
 pub mod error;
@@ -35,6 +36,7 @@ pub mod site;
 pub mod site_linear;
 pub mod tokenizer;
 
+pub use atomic_write::write_atomic;
 pub use compute_pool::{init_compute_pool, on_compute_pool};
 pub use config::{Gemma3Config, GptjConfig, LlamaConfig};
 pub use error::ModelError;

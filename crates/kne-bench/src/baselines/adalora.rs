@@ -35,7 +35,8 @@ use kne_model::{Interventions, LoadedModel, ModuleKind, Site};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    check_layers, dense_delta, from_vec, non_negative, positive, set_param, to_vec, torch_adam,
+    check_layers, dense_delta, from_vec, mean_nll, non_negative, positive, set_param, to_vec,
+    torch_adam,
 };
 use super::rng::SplitMix64;
 
@@ -459,21 +460,8 @@ impl Editor for AdaLoraEditor {
             }
         }
         stats.steps = step;
-        let h = hooks(&module);
-        let (mut sum, mut count) = (0.0f32, 0usize);
-        for (batch, prefix) in &chunks {
-            let rows = batch.ids.dims()[0];
-            sum += batch
-                .nll_from(&tracked, prefix.clone(), lowest, Some(&h))
-                .into_scalar::<f32>()
-                * rows as f32;
-            count += rows;
-        }
-        stats.final_loss = Some(if count > 0 {
-            sum / count as f32
-        } else {
-            last_nll
-        });
+        let after = mean_nll(&tracked, &chunks, lowest, &hooks(&module));
+        stats.final_loss = Some(after.unwrap_or(last_nll));
         self.ranks = Vec::with_capacity(sites.len());
         for (i, site) in sites.iter().enumerate() {
             let e = to_vec(module.e[i].val().inner())?;

@@ -1,13 +1,15 @@
 //! Pieces every baseline shares: PyTorch-default Adam, reading tensors back, dense site
-//! deltas, the subject's last token, right-padded batches, and path resolution.
+//! deltas, the subject's last token, right-padded batches, the mean loss over batches, and
+//! path resolution.
 
 use std::path::{Path, PathBuf};
 
 use burn::module::Param;
 use burn::optim::AdamConfig;
 use burn::tensor::{Int, Tensor, TensorData};
+use kne_edit::loss::TargetBatch;
 use kne_edit::{EditError, SiteDelta};
-use kne_model::{Llama, Site, Tokenizer};
+use kne_model::{Interventions, Llama, Site, Tokenizer};
 
 /// Adam with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8; burn's default ε is 1e-5),
 /// the optimiser EasyEdit's FT, LoRA, ROME and MEMIT all use.
@@ -16,6 +18,30 @@ pub fn torch_adam() -> AdamConfig {
         .with_beta_1(0.9)
         .with_beta_2(0.999)
         .with_epsilon(1e-8)
+}
+
+/// The teacher-forced NLL over every batch, weighted by its rows (the per-request mean), under
+/// `hooks`; `None` for no rows. Each batch comes with its hidden state at `layer`, the lowest
+/// edited layer, so only the blocks from there up run.
+///
+/// # Shapes
+/// - `chunks[i].1`: `[batch_i, seq_i, hidden]`
+pub fn mean_nll(
+    model: &Llama,
+    chunks: &[(TargetBatch, Tensor<3>)],
+    layer: usize,
+    hooks: &Interventions,
+) -> Option<f32> {
+    let (mut sum, mut count) = (0.0f32, 0usize);
+    for (batch, prefix) in chunks {
+        let rows = batch.ids.dims()[0];
+        sum += batch
+            .nll_from(model, prefix.clone(), layer, Some(hooks))
+            .into_scalar::<f32>()
+            * rows as f32;
+        count += rows;
+    }
+    (count > 0).then(|| sum / count as f32)
 }
 
 /// A tensor's values, row-major.

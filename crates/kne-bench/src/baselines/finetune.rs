@@ -20,7 +20,7 @@ use kne_edit::{
 };
 use kne_model::{Interventions, Llama, LoadedModel, ModuleKind, Site};
 
-use super::common::{check_layers, dense_delta, positive, set_param, to_vec, torch_adam};
+use super::common::{check_layers, dense_delta, mean_nll, positive, set_param, to_vec, torch_adam};
 
 /// EasyEdit's threshold: no step for a chunk below it, stop when the epoch mean is below it.
 pub const FT_EARLY_STOP: f32 = 1e-2;
@@ -217,17 +217,7 @@ pub fn finetune(
     stats.steps = step;
     // The loss after the last update, for the record.
     if step > 0 {
-        let h = hooks(&module);
-        let (mut sum, mut count) = (0.0f32, 0usize);
-        for (batch, prefix) in &chunks {
-            let rows = batch.ids.dims()[0];
-            sum += batch
-                .nll_from(&tracked, prefix.clone(), lowest, Some(&h))
-                .into_scalar::<f32>()
-                * rows as f32;
-            count += rows;
-        }
-        stats.final_loss = Some(sum / count as f32);
+        stats.final_loss = mean_nll(&tracked, &chunks, lowest, &hooks(&module));
     }
     let mut delta = WeightDelta::default();
     for (site, d) in spec.sites.iter().zip(&module.deltas) {

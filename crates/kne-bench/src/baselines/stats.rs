@@ -15,7 +15,7 @@
 //! path means a different model never reads these statistics.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -441,13 +441,7 @@ fn write_stats(
     .collect();
     let data = safetensors::serialize(vec![("mom2".to_string(), view)], Some(meta))
         .map_err(|e| EditError::Config(format!("{}: {e}", path.display())))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io_err(dir, e))?;
-    tmp.write_all(&data).map_err(|e| io_err(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| io_err(path, e))?;
-    tmp.persist(path).map_err(|e| io_err(path, e.error))?;
-    Ok(())
+    kne_model::write_atomic(path, &data).map_err(|e| io_err(path, e))
 }
 
 fn read_stats(path: &Path, layer: usize) -> Result<LayerStats, EditError> {

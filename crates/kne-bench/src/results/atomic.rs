@@ -1,46 +1,17 @@
 //! Whole-file writes that either fully happen or leave the old file in place.
 
-use std::fs::File;
-use std::io::Write;
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
-/// Writes `bytes` to `path` atomically: a temporary file `.<name>.<pid>.tmp` in the same
-/// folder (created if missing), fsync, rename onto `path`, fsync of the folder. On error
-/// the temporary file is removed and `path` is untouched.
+/// Writes `bytes` to `path` atomically ([`kne_model::write_atomic`]: a temporary file in the
+/// same folder, fsync, rename onto `path`); on error `path` is untouched.
 ///
 /// # Errors
 /// Any I/O failure, naming the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| anyhow!("{} has no file name", path.display()))?
-        .to_string_lossy();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)?;
-        // make the rename durable (best effort: not every platform can open a folder)
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow!(e).context(format!("cannot write {}", path.display()))
-    })
+    kne_model::write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// [`write_atomic`] of `value` as pretty JSON with a final newline.

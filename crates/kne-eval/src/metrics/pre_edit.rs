@@ -1,7 +1,6 @@
 //! The unedited model's locality predictions, computed once per case and cacheable on disk.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -148,26 +147,18 @@ impl PreEditCache {
         })
     }
 
-    /// Writes the cache atomically (temporary file in the same directory, fsync, rename).
+    /// Writes the cache atomically ([`kne_model::write_atomic`]).
     ///
     /// # Errors
     /// [`EvalError::Io`].
     pub fn save(&self, path: &Path) -> Result<(), EvalError> {
-        let io = |source| EvalError::Io {
-            path: path.to_owned(),
-            source,
-        };
         let json = serde_json::to_vec(self).map_err(|source| EvalError::Json {
             path: path.to_owned(),
             source,
         })?;
-        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
-        tmp_name.push(format!(".tmp{}", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
-        let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file.write_all(&json).map_err(io)?;
-        file.sync_all().map_err(io)?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(io)
+        kne_model::write_atomic(path, &json).map_err(|source| EvalError::Io {
+            path: path.to_owned(),
+            source,
+        })
     }
 }
