@@ -53,9 +53,17 @@ mod tests {
         assert_eq!(names, ["a.json"]);
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o644);
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            // What the process's umask lets through, from a file asked to be 0777.
+            let probe = root.path().join("probe");
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o777)
+                .open(&probe)
+                .unwrap();
+            assert_eq!(mode(&path), 0o644 & mode(&probe));
         }
     }
 
