@@ -1,5 +1,8 @@
-//! Whole-file writes that either fully happen or leave the old file in place: every file the
-//! toolkit writes (ensembles, patches, statistics, caches, result rows) goes through here.
+//! Whole-file writes that either fully happen or leave the old file in place: the files the
+//! crates write from memory (ensembles, attribution scores, patches, covariance statistics,
+//! pre-edit caches, summaries and reports) go through here. Result rows are appended line by
+//! line instead (`kne_bench::results::RowLog`), and plots are rendered by plotters into a
+//! temporary path that is then renamed.
 
 use std::io::Write;
 use std::path::Path;
