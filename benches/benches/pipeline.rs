@@ -47,6 +47,20 @@ fn attribution(c: &mut Criterion) {
     c.bench_function("attribution 1 fact, layer 15 (7 sites), m=20", |b| {
         on_compute_pool(|| b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &config).unwrap()))
     });
+    // The same without shared paths (one forward per site, 7 instead of 4): the ratio of
+    // `kne_attr::shared_paths`, measured side by side.
+    let unshared = AttributionConfig {
+        share_paths: false,
+        ..config
+    };
+    c.bench_function(
+        "attribution 1 fact, layer 15 (7 sites, unshared paths), m=20",
+        |b| {
+            on_compute_pool(|| {
+                b.iter(|| kne_attr::attribute_fact(&tracked, &fact, &unshared).unwrap())
+            })
+        },
+    );
 }
 
 /// Set to run [`attribution_all_sites`] (about 12 minutes on 2 cores; `cargo xtask bench

@@ -2,10 +2,12 @@
 //! shapes (`experiments/attribution-cost.md` §6): the floor under the bench's attribution
 //! rows at a given FLOP rate.
 //!
-//! A site at layer `L` runs `steps` batch rows per site through the blocks `L..30` (forward
-//! and the input gradient; weights are frozen) on every token but the last (which no
-//! prediction reads), and the LM head with its softmax on the target positions. Attention's score products and elementwise work are left out, so the
-//! count is a lower bound on the work.
+//! A path at layer `L` runs `steps` batch rows through the blocks `L..30` (forward and the
+//! input gradient; weights are frozen) on every token but the last (which no prediction
+//! reads), and the LM head with its softmax on the target positions. A layer's seven sites
+//! take four paths (`kne_attr::shared_paths`: q with k, v with o, gate, up with down), or
+//! seven with `share_paths = false`. Attention's score products and elementwise work are left
+//! out, so the count is a lower bound on the work.
 
 /// SmolLM2-135M's shapes (`../shared/notes/pytorch-reference.md`).
 const LAYERS: usize = 30;
@@ -14,8 +16,10 @@ const MLP: f64 = 1536.0;
 /// Three KV heads of 64.
 const KV: f64 = 192.0;
 const VOCAB: f64 = 49_152.0;
-/// q, k, v, o, gate, up, down.
-const SITES_PER_LAYER: f64 = 7.0;
+/// Paths per layer with shared paths: q·k, v → o, gate, up → down.
+pub const SHARED_PATHS: usize = 4;
+/// Paths per layer without: q, k, v, o, gate, up, down.
+pub const UNSHARED_PATHS: usize = 7;
 
 /// The bench's fact (the first `test_cf.json` case): 13 prompt tokens and a one-token
 /// target; `benches/benches/pipeline.rs` checks that it still has this shape.
@@ -34,15 +38,17 @@ fn head_row_flop() -> f64 {
 }
 
 /// FLOPs of attributing a fact of `tokens` tokens (the last `target` of them the answer)
-/// over all seven sites of each of `layers`, with `steps` path points. The blocks run
-/// `tokens − 1` positions (`kne_attr::attribute_fact` leaves the last target token out).
+/// over all seven sites of each of `layers` in `paths` paths per layer, with `steps` path
+/// points. The blocks run `tokens − 1` positions (`kne_attr::attribute_fact` leaves the last
+/// target token out).
 pub fn attribution_flop(
     tokens: usize,
     target: usize,
     steps: usize,
+    paths: usize,
     layers: impl IntoIterator<Item = usize>,
 ) -> f64 {
-    let rows = SITES_PER_LAYER * steps as f64;
+    let rows = (paths * steps) as f64;
     layers
         .into_iter()
         .map(|layer| {
@@ -53,14 +59,20 @@ pub fn attribution_flop(
         .sum()
 }
 
-/// The bench's fact at m = 20 over one layer's sites.
-pub fn bench_layer_flop(layer: usize) -> f64 {
-    attribution_flop(BENCH_FACT_TOKENS, BENCH_FACT_TARGET, 20, [layer])
+/// The bench's fact at m = 20 over one layer's sites, in `paths` paths.
+pub fn bench_layer_flop(layer: usize, paths: usize) -> f64 {
+    attribution_flop(BENCH_FACT_TOKENS, BENCH_FACT_TARGET, 20, paths, [layer])
 }
 
-/// The bench's fact at m = 20 over all 210 sites.
+/// The bench's fact at m = 20 over all 210 sites (shared paths, the default).
 pub fn bench_all_sites_flop() -> f64 {
-    attribution_flop(BENCH_FACT_TOKENS, BENCH_FACT_TARGET, 20, 0..LAYERS)
+    attribution_flop(
+        BENCH_FACT_TOKENS,
+        BENCH_FACT_TARGET,
+        20,
+        SHARED_PATHS,
+        0..LAYERS,
+    )
 }
 
 #[cfg(test)]
@@ -75,22 +87,28 @@ mod tests {
 
     #[test]
     fn all_sites_is_465_block_passes_and_30_heads() {
-        // 140 rows × (13 positions × Σ_L (30 − L) = 465 block passes × 14.16 MFLOP
-        //             + 1 target × 30 heads × 113.2 MFLOP)
-        let expected = 140.0 * (13.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop());
+        // 80 rows (4 paths × 20) × (13 positions × Σ_L (30 − L) = 465 block passes
+        //                           × 14.16 MFLOP + 1 target × 30 heads × 113.2 MFLOP)
+        let expected = 80.0 * (13.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop());
         assert!((bench_all_sites_flop() - expected).abs() < 1.0);
-        assert!((bench_all_sites_flop() / 1e12 - 12.46).abs() < 0.01);
-        // Layer 15: 140 × (13 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP).
-        let layer15 = bench_layer_flop(15);
-        assert!((layer15 / 1e9 - 402.3).abs() < 1.0, "{layer15}");
+        assert!((bench_all_sites_flop() / 1e12 - 7.118).abs() < 0.001);
+        // Layer 15: 140 rows unshared × (13 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP);
+        // shared, 4/7 of that.
+        let unshared = bench_layer_flop(15, UNSHARED_PATHS);
+        assert!((unshared / 1e9 - 402.3).abs() < 1.0, "{unshared}");
+        let shared = bench_layer_flop(15, SHARED_PATHS);
+        assert!((shared / unshared - 4.0 / 7.0).abs() < 1e-12);
     }
 
     #[test]
     fn cost_is_linear_in_steps() {
-        let four = attribution_flop(23, 6, 4, 0..LAYERS);
-        let twenty = attribution_flop(23, 6, 20, 0..LAYERS);
+        let four = attribution_flop(23, 6, 4, SHARED_PATHS, 0..LAYERS);
+        let twenty = attribution_flop(23, 6, 20, SHARED_PATHS, 0..LAYERS);
         assert!((twenty / four - 5.0).abs() < 1e-12);
-        // train_cf 0 (17 + 6 tokens) at m = 20: 23.1 TFLOP (attribution-cost.md §6–7).
-        assert!((twenty / 1e12 - 23.13).abs() < 0.01, "{twenty}");
+        // train_cf 0 (17 + 6 tokens) at m = 20: 23.1 TFLOP in seven paths per layer
+        // (attribution-cost.md §6–7), 13.2 in four.
+        let unshared = attribution_flop(23, 6, 20, UNSHARED_PATHS, 0..LAYERS);
+        assert!((unshared / 1e12 - 23.13).abs() < 0.01, "{unshared}");
+        assert!((twenty / 1e12 - 13.22).abs() < 0.01, "{twenty}");
     }
 }

@@ -8,8 +8,12 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::attribution_flop::{bench_all_sites_flop, bench_layer_flop};
-use crate::bench_stages::{ATTRIBUTION_ALL_ID, ATTRIBUTION_LAYER, ATTRIBUTION_LAYER_ID};
+use crate::attribution_flop::{
+    SHARED_PATHS, UNSHARED_PATHS, bench_all_sites_flop, bench_layer_flop,
+};
+use crate::bench_stages::{
+    ATTRIBUTION_ALL_ID, ATTRIBUTION_LAYER, ATTRIBUTION_LAYER_ID, ATTRIBUTION_LAYER_UNSHARED_ID,
+};
 
 /// FLOPs of one forward+backward of the 8×32 bench: 2 · 134.5 M parameters · 256 tokens
 /// for the forward, three times that with the backward (the reference notes' count;
@@ -284,7 +288,14 @@ impl Report {
             pct(fb_theirs),
         ));
         for (id, flop) in [
-            (ATTRIBUTION_LAYER_ID, bench_layer_flop(ATTRIBUTION_LAYER)),
+            (
+                ATTRIBUTION_LAYER_ID,
+                bench_layer_flop(ATTRIBUTION_LAYER, SHARED_PATHS),
+            ),
+            (
+                ATTRIBUTION_LAYER_UNSHARED_ID,
+                bench_layer_flop(ATTRIBUTION_LAYER, UNSHARED_PATHS),
+            ),
             (ATTRIBUTION_ALL_ID, bench_all_sites_flop()),
         ] {
             if let (Some(rate), _) = self.rate(id, flop) {
@@ -383,9 +394,9 @@ mod tests {
             md.contains("| forward+backward | 103 GFLOP/s (52 % of sgemm)"),
             "{md}"
         );
-        // 12.46 TFLOP at the 200 GFLOP/s ceiling: at least 62.3 s; 10 s needs 1246 GFLOP/s.
+        // 7.12 TFLOP at the 200 GFLOP/s ceiling: at least 35.6 s; 10 s needs 712 GFLOP/s.
         assert!(
-            md.contains("cannot take less than 62.3 s, and 10 s would need 1246 GFLOP/s"),
+            md.contains("cannot take less than 35.6 s, and 10 s would need 712 GFLOP/s"),
             "{md}"
         );
     }
@@ -395,12 +406,20 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let start = SystemTime::now() - std::time::Duration::from_secs(5);
         write(t.path(), SGEMM_ID, 4.53e6);
-        // 402.3 GFLOP in 2.0115 s: 200 GFLOP/s, all of the 200 GFLOP/s sgemm.
+        // Unshared, 402.3 GFLOP in 2.0115 s: 200 GFLOP/s, all of the 200 GFLOP/s sgemm;
+        // shared, 4/7 of the work in the same time: 114 GFLOP/s.
+        write(t.path(), ATTRIBUTION_LAYER_UNSHARED_ID, 2_011.5e6);
         write(t.path(), ATTRIBUTION_LAYER_ID, 2_011.5e6);
         let md = Report::new(read_criterion(t.path(), start).unwrap(), None, machine()).markdown();
         assert!(
             md.contains(&format!(
-                "| {ATTRIBUTION_LAYER_ID} (0.4 TFLOP) | 200 GFLOP/s (100 % of sgemm) | – |"
+                "| {ATTRIBUTION_LAYER_UNSHARED_ID} (0.4 TFLOP) | 200 GFLOP/s (100 % of sgemm) | – |"
+            )),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!(
+                "| {ATTRIBUTION_LAYER_ID} (0.2 TFLOP) | 114 GFLOP/s (57 % of sgemm) | – |"
             )),
             "{md}"
         );

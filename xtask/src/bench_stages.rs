@@ -30,6 +30,9 @@ pub const PROBES_ID: &str = "stage/probes, 1 case";
 pub const EVALUATION_ID: &str = "stage/probes + fluency, 1 case";
 pub const ATTRIBUTION_ALL_ID: &str = "attribution all sites/1 fact, 210 sites, m=20";
 pub const ATTRIBUTION_LAYER_ID: &str = "attribution 1 fact, layer 15 (7 sites), m=20";
+/// The same bench without shared paths (`share_paths = false`), side by side.
+pub const ATTRIBUTION_LAYER_UNSHARED_ID: &str =
+    "attribution 1 fact, layer 15 (7 sites, unshared paths), m=20";
 /// The layer that bench attributes (named in [`ATTRIBUTION_LAYER_ID`]; its FLOPs are counted
 /// from this number).
 pub const ATTRIBUTION_LAYER: usize = 15;

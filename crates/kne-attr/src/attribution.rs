@@ -17,7 +17,9 @@
 //! runs from the site's layer upwards; weights are frozen, so the backward pass only reaches
 //! the probes. Several sites of one layer share a forward: block `s` of the batch (m rows)
 //! scales only site `s`, and site `s` is read from its own block, where every other site
-//! runs at its weights — the same numbers as separate forwards, in larger products.
+//! runs at its weights — the same numbers as separate forwards, in larger products. Sites
+//! whose paths are one function (`q`/`k`, `v`/`o`, `up`/`down` in Llama) are read from one
+//! block ([`crate::shared_paths`], `AttributionConfig::share_paths`).
 
 use std::collections::BTreeMap;
 
@@ -28,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use std::num::NonZeroUsize;
 
+use crate::shared_paths::{Link, layer_paths};
 use crate::{AttrError, NeuronAxis, Quadrature, Scores};
 
 /// What to attribute and how finely.
@@ -55,6 +58,20 @@ pub struct AttributionConfig {
     /// How the `steps` path points are placed (default: the paper's right Riemann sum).
     #[serde(default, skip_serializing_if = "Quadrature::is_riemann")]
     pub quadrature: Quadrature,
+    /// Read the sites whose paths are one function from one forward (default true: ≈ 4/7 of
+    /// the work on Llama; [`crate::shared_paths`]). The same estimator, so configs leave the
+    /// field out when it is set and keep their hashes; scores differ from `false`'s by float
+    /// rounding.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub share_paths: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn default_max_rows() -> usize {
@@ -78,6 +95,7 @@ impl Default for AttributionConfig {
             layers: None,
             max_rows: default_max_rows(),
             quadrature: Quadrature::Riemann,
+            share_paths: true,
         }
     }
 }
@@ -198,18 +216,21 @@ pub fn attribute_fact(
     let mut hidden = model.embed(model.ids_tensor(&[&ids])?);
     let last_layer = by_layer.keys().next_back().copied().unwrap_or(0);
     for layer in 0..=last_layer {
-        for chunk in by_layer
-            .get(&layer)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .chunks(per_forward)
-        {
+        let layer_sites = by_layer.get(&layer).map(Vec::as_slice).unwrap_or(&[]);
+        let paths = layer_paths(model, layer, layer_sites, config.share_paths)?;
+        for chunk in paths.chunks(per_forward) {
             let rows = chunk.len() * m;
             let mut hooks = Interventions::new();
-            for (block, &site) in chunk.iter().enumerate() {
+            for (block, path) in chunk.iter().enumerate() {
                 hooks = hooks
-                    .scale_output(site, block_scales(block, chunk.len(), &nodes, &device))
-                    .capture(site);
+                    .scale_output(
+                        path.primary,
+                        block_scales(block, chunk.len(), &nodes, &device),
+                    )
+                    .capture(path.primary);
+                for &(partner, _) in &path.partners {
+                    hooks = hooks.capture(partner);
+                }
             }
             let mut captures = Captures::new();
             let batch = hidden.clone().repeat_dim(0, rows);
@@ -225,19 +246,37 @@ pub fn attribute_fact(
                 .gather(2, targets.clone().repeat_dim(0, rows))
                 .sum();
             let grads = probability.backward();
-            for (block, &site) in chunk.iter().enumerate() {
-                let captured = &captures[&site];
-                let probe = captured
-                    .probe
-                    .as_ref()
-                    .ok_or_else(|| AttrError::Config("the model device has no autodiff".into()))?;
-                let grad = probe
-                    .grad(&grads)
-                    .ok_or_else(|| AttrError::Config(format!("no gradient reached {site}")))?
-                    .narrow(0, block * m, m);
-                let grad = integrate_steps(grad, config.quadrature, &nodes, &device);
-                let values = neuron_scores(model, site, config.axis, captured, block * m, grad)?;
-                scores.insert(site, values);
+            for (block, path) in chunk.iter().enumerate() {
+                let read = std::iter::once((path.primary, None))
+                    .chain(path.partners.iter().map(|&(site, link)| (site, Some(link))));
+                for (site, link) in read {
+                    let captured = &captures[&site];
+                    let probe = captured.probe.as_ref().ok_or_else(|| {
+                        AttrError::Config("the model device has no autodiff".into())
+                    })?;
+                    let grad = probe
+                        .grad(&grads)
+                        .ok_or_else(|| AttrError::Config(format!("no gradient reached {site}")))?
+                        .narrow(0, block * m, m);
+                    // Where the site's unscaled activations are read, and the factor they
+                    // carry there (shared_paths' module doc).
+                    let (grad, row, scaled_by) = match link {
+                        None => (grad, block * m, 1.0),
+                        Some(Link::Bilinear) => {
+                            (grad / node_column(&nodes, &device), block * m, 1.0)
+                        }
+                        // Nodes increase: the last is the largest (1 for Riemann: exact).
+                        Some(Link::Downstream) => (grad, block * m + m - 1, nodes[m - 1].0 as f32),
+                    };
+                    let grad = integrate_steps(grad, config.quadrature, &nodes, &device);
+                    let activations = Activations {
+                        captured,
+                        row,
+                        scaled_by,
+                    };
+                    let values = neuron_scores(model, site, config.axis, activations, grad)?;
+                    scores.insert(site, values);
+                }
             }
         }
         hidden = model.forward_blocks(hidden, layer..layer + 1, None, None, &mut Captures::new());
@@ -303,9 +342,45 @@ fn integrate_steps(
     }
 }
 
-/// Σ over positions of activation × path-integrated gradient, per neuron. The site's own
-/// block starts at row `row`; its activations are read there (other blocks may scale sites
-/// that feed this one).
+/// The path points `α_i` as a column that divides a `[m, seq, d]` gradient row by row.
+///
+/// # Shapes
+/// - → `[m, 1, 1]`
+fn node_column(nodes: &[(f64, f64)], device: &burn::tensor::Device) -> Tensor<3> {
+    let alphas: Vec<f32> = nodes.iter().map(|&(a, _)| a as f32).collect();
+    Tensor::from_data(TensorData::new(alphas, [nodes.len(), 1, 1]), device)
+}
+
+/// Where a site's activations are read: batch row `row` of its capture, which holds them
+/// multiplied by `scaled_by` (1 in the site's own block; a partner's path point otherwise).
+struct Activations<'a> {
+    captured: &'a kne_model::Captured,
+    row: usize,
+    scaled_by: f32,
+}
+
+impl Activations<'_> {
+    /// The read row, with `bias` (if any) taken off and then the scale: the hook scales
+    /// before the bias.
+    ///
+    /// # Shapes
+    /// - `t`: `[batch, seq, d]`, `bias`: `[d]` → `[seq, d]`
+    fn unscaled(&self, t: Tensor<3>, bias: Option<Tensor<1>>) -> Tensor<2> {
+        let [_, seq, d] = t.dims();
+        let t = t.narrow(0, self.row, 1).reshape([seq, d]);
+        let t = match bias {
+            Some(b) => t - b.unsqueeze(),
+            None => t,
+        };
+        if self.scaled_by == 1.0 {
+            t
+        } else {
+            t.div_scalar(self.scaled_by)
+        }
+    }
+}
+
+/// Σ over positions of activation × path-integrated gradient, per neuron.
 ///
 /// # Shapes
 /// - `grad`: `[seq, d_out]` (the quadrature of the steps' gradients)
@@ -313,31 +388,20 @@ fn neuron_scores(
     model: &Llama,
     site: Site,
     axis: NeuronAxis,
-    captured: &kne_model::Captured,
-    row: usize,
+    at: Activations<'_>,
     grad: Tensor<2>,
 ) -> Result<Vec<f64>, AttrError> {
-    let [seq, d_out] = grad.dims();
+    let linear = model.site(site)?;
     let per_neuron = match axis {
         NeuronAxis::Out => {
-            let y = captured
-                .output
-                .clone()
-                .inner()
-                .narrow(0, row, 1)
-                .reshape([seq, d_out]);
             // w̄_k · x is the output without the bias (GPT-J's fc_in/fc_out have one).
-            let y = match &model.site(site)?.bias {
-                Some(b) => y - b.val().inner().unsqueeze(),
-                None => y,
-            };
+            let bias = linear.bias.as_ref().map(|b| b.val().inner());
+            let y = at.unscaled(at.captured.output.clone().inner(), bias);
             (y * grad).sum_dim(0)
         }
         NeuronAxis::In => {
-            let x = captured.input.clone().inner();
-            let [_, _, d_in] = x.dims();
-            let x = x.narrow(0, row, 1).reshape([seq, d_in]);
-            let w = model.site(site)?.weight.val().inner();
+            let x = at.unscaled(at.captured.input.clone().inner(), None);
+            let w = linear.weight.val().inner();
             (x * grad.matmul(w.transpose())).sum_dim(0)
         }
     };

@@ -5,6 +5,7 @@
 //!   over a localization subset of facts ([`Scores`]).
 //! - [`select`]: the global quantile threshold `t_p = Quantile_{1-p}` over all neurons of all
 //!   selected sites (Eq. 6–7), or the same per site, giving an [`Ensemble`].
+//! - [`shared_paths`]: which sites of a layer one attribution forward serves together.
 //!
 //! Runnable example: `examples/top_neurons.rs`, one fact attributed over the last layers
 //! and the neurons a top-1 % selection keeps, by site
@@ -17,6 +18,7 @@ mod error;
 mod quadrature;
 mod scores;
 mod selection;
+pub mod shared_paths;
 
 pub use attribution::{
     AttributionConfig, FactTokens, attribute, attribute_fact, attribute_onto,
@@ -28,3 +30,4 @@ pub use error::AttrError;
 pub use quadrature::Quadrature;
 pub use scores::Scores;
 pub use selection::{SelectionScope, select, top_fraction_threshold};
+pub use shared_paths::{Link, SharedPath, layer_paths};
