@@ -19,7 +19,10 @@
 //! scales only site `s`, and site `s` is read from its own block, where every other site
 //! runs at its weights — the same numbers as separate forwards, in larger products. Sites
 //! whose paths are one function (`q`/`k`, `v`/`o`, `up`/`down` in Llama) are read from one
-//! block ([`crate::shared_paths`], `AttributionConfig::share_paths`).
+//! block ([`crate::shared_paths`], `AttributionConfig::share_paths`). At α = 1 every path is
+//! the unscaled network: one row, run once per fact from the first attributed layer, gives
+//! every site's activations and (for the Riemann rule, whose last node is 1) every site's
+//! integrand there, so the paths run `m − 1` rows each (bit-identical scores, 1/m less work).
 
 use std::collections::BTreeMap;
 
@@ -30,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use std::num::NonZeroUsize;
 
-use crate::shared_paths::{Link, layer_paths};
+use crate::shared_paths::{Link, SharedPath, layer_paths};
 use crate::{AttrError, NeuronAxis, Quadrature, Scores};
 
 /// What to attribute and how finely.
@@ -208,73 +211,104 @@ pub fn attribute_fact(
         NonZeroUsize::new(m)
             .ok_or_else(|| AttrError::Config("`steps` must be at least 1".into()))?,
     );
-    let per_forward = (config.max_rows / m).max(1);
+    // The unscaled network is one row that every path shares: it gives every site's
+    // activations and, when the rule has a node at α = 1 (the Riemann sum's last), every
+    // site's integrand there, so the paths run only the other nodes.
+    let at_one = nodes.last().is_some_and(|&(alpha, _)| alpha == 1.0);
+    let scaled = &nodes[..if at_one { m - 1 } else { m }];
+    let k = scaled.len();
+    let per_forward = (config.max_rows / k.max(1)).max(1);
     let targets: Vec<i64> = fact.target_ids.iter().map(|&t| t as i64).collect();
     let targets = Tensor::<3, Int>::from_data(TensorData::new(targets, [1, span, 1]), &device);
+    let probability = |top: Tensor<3>, rows: usize| {
+        let logits = model.head(top.narrow(1, first, span));
+        softmax(logits, 2)
+            .gather(2, targets.clone().repeat_dim(0, rows))
+            .sum()
+    };
 
     let mut scores = BTreeMap::new();
     let mut hidden = model.embed(model.ids_tensor(&[&ids])?);
+    let mut unscaled: Option<UnscaledPass> = None;
     let last_layer = by_layer.keys().next_back().copied().unwrap_or(0);
     for layer in 0..=last_layer {
         let layer_sites = by_layer.get(&layer).map(Vec::as_slice).unwrap_or(&[]);
-        let paths = layer_paths(model, layer, layer_sites, config.share_paths)?;
-        for chunk in paths.chunks(per_forward) {
-            let rows = chunk.len() * m;
+        if unscaled.is_none() && !layer_sites.is_empty() {
             let mut hooks = Interventions::new();
-            for (block, path) in chunk.iter().enumerate() {
-                hooks = hooks
-                    .scale_output(
-                        path.primary,
-                        block_scales(block, chunk.len(), &nodes, &device),
-                    )
-                    .capture(path.primary);
-                for &(partner, _) in &path.partners {
-                    hooks = hooks.capture(partner);
-                }
+            for &site in &sites {
+                hooks = hooks.capture(site);
             }
             let mut captures = Captures::new();
-            let batch = hidden.clone().repeat_dim(0, rows);
             let top = model.forward_blocks(
-                batch,
+                hidden.clone(),
                 layer..model.layers.len(),
                 None,
                 Some(&hooks),
                 &mut captures,
             );
-            let logits = model.head(top.narrow(1, first, span));
-            let probability = softmax(logits, 2)
-                .gather(2, targets.clone().repeat_dim(0, rows))
-                .sum();
-            let grads = probability.backward();
+            let grads = at_one.then(|| probability(top, 1).backward());
+            unscaled = Some(UnscaledPass { captures, grads });
+        }
+        let Some(unscaled) = &unscaled else {
+            hidden =
+                model.forward_blocks(hidden, layer..layer + 1, None, None, &mut Captures::new());
+            continue;
+        };
+        let paths = layer_paths(model, layer, layer_sites, config.share_paths)?;
+        // With m = 1 at α = 1 there is nothing left to scale: one empty chunk reads it all.
+        let chunks: Vec<&[SharedPath]> = if k == 0 {
+            vec![&paths]
+        } else {
+            paths.chunks(per_forward).collect()
+        };
+        for chunk in chunks {
+            let rows = chunk.len() * k;
+            let mut captures = Captures::new();
+            let grads = if k == 0 {
+                None
+            } else {
+                let mut hooks = Interventions::new();
+                for (block, path) in chunk.iter().enumerate() {
+                    hooks = hooks
+                        .scale_output(
+                            path.primary,
+                            block_scales(block, chunk.len(), scaled, &device),
+                        )
+                        .capture(path.primary);
+                    for &(partner, _) in &path.partners {
+                        hooks = hooks.capture(partner);
+                    }
+                }
+                let top = model.forward_blocks(
+                    hidden.clone().repeat_dim(0, rows),
+                    layer..model.layers.len(),
+                    None,
+                    Some(&hooks),
+                    &mut captures,
+                );
+                Some(probability(top, rows).backward())
+            };
             for (block, path) in chunk.iter().enumerate() {
                 let read = std::iter::once((path.primary, None))
                     .chain(path.partners.iter().map(|&(site, link)| (site, Some(link))));
                 for (site, link) in read {
-                    let captured = &captures[&site];
-                    let probe = captured.probe.as_ref().ok_or_else(|| {
-                        AttrError::Config("the model device has no autodiff".into())
-                    })?;
-                    let grad = probe
-                        .grad(&grads)
-                        .ok_or_else(|| AttrError::Config(format!("no gradient reached {site}")))?
-                        .narrow(0, block * m, m);
-                    // Where the site's unscaled activations are read, and the factor they
-                    // carry there (shared_paths' module doc).
-                    let (grad, row, scaled_by) = match link {
-                        None => (grad, block * m, 1.0),
-                        Some(Link::Bilinear) => {
-                            (grad / node_column(&nodes, &device), block * m, 1.0)
-                        }
-                        // Nodes increase: the last is the largest (1 for Riemann: exact).
-                        Some(Link::Downstream) => (grad, block * m + m - 1, nodes[m - 1].0 as f32),
-                    };
-                    let grad = integrate_steps(grad, config.quadrature, &nodes, &device);
-                    let activations = Activations {
-                        captured,
-                        row,
-                        scaled_by,
-                    };
-                    let values = neuron_scores(model, site, config.axis, activations, grad)?;
+                    let mut steps = Vec::with_capacity(2);
+                    if let Some(grads) = &grads {
+                        let grad = probe_grad(&captures, site, grads)?.narrow(0, block * k, k);
+                        // shared_paths' module doc: k's gradient in the q path is α times
+                        // its own.
+                        steps.push(match link {
+                            Some(Link::Bilinear) => grad / node_column(scaled, &device),
+                            _ => grad,
+                        });
+                    }
+                    if let Some(grads) = &unscaled.grads {
+                        steps.push(probe_grad(&unscaled.captures, site, grads)?);
+                    }
+                    let grad =
+                        integrate_steps(Tensor::cat(steps, 0), config.quadrature, &nodes, &device);
+                    let captured = &unscaled.captures[&site];
+                    let values = neuron_scores(model, site, config.axis, captured, grad)?;
                     scores.insert(site, values);
                 }
             }
@@ -351,36 +385,32 @@ fn node_column(nodes: &[(f64, f64)], device: &burn::tensor::Device) -> Tensor<3>
     Tensor::from_data(TensorData::new(alphas, [nodes.len(), 1, 1]), device)
 }
 
-/// Where a site's activations are read: batch row `row` of its capture, which holds them
-/// multiplied by `scaled_by` (1 in the site's own block; a partner's path point otherwise).
-struct Activations<'a> {
-    captured: &'a kne_model::Captured,
-    row: usize,
-    scaled_by: f32,
+/// The forward (and, with a node at α = 1, the backward) of the unscaled network from the
+/// first attributed layer up, every site captured: one batch row.
+struct UnscaledPass {
+    captures: Captures,
+    grads: Option<burn::tensor::Gradients>,
 }
 
-impl Activations<'_> {
-    /// The read row, with `bias` (if any) taken off and then the scale: the hook scales
-    /// before the bias.
-    ///
-    /// # Shapes
-    /// - `t`: `[batch, seq, d]`, `bias`: `[d]` → `[seq, d]`
-    fn unscaled(&self, t: Tensor<3>, bias: Option<Tensor<1>>) -> Tensor<2> {
-        let [_, seq, d] = t.dims();
-        let t = t.narrow(0, self.row, 1).reshape([seq, d]);
-        let t = match bias {
-            Some(b) => t - b.unsqueeze(),
-            None => t,
-        };
-        if self.scaled_by == 1.0 {
-            t
-        } else {
-            t.div_scalar(self.scaled_by)
-        }
-    }
+/// `∂P/∂output` of `site` in a pass whose backward gave `grads`.
+///
+/// # Shapes
+/// - → `[batch, seq, d_out]`
+fn probe_grad(
+    captures: &Captures,
+    site: Site,
+    grads: &burn::tensor::Gradients,
+) -> Result<Tensor<3>, AttrError> {
+    captures
+        .get(&site)
+        .and_then(|c| c.probe.as_ref())
+        .ok_or_else(|| AttrError::Config("the model device has no autodiff".into()))?
+        .grad(grads)
+        .ok_or_else(|| AttrError::Config(format!("no gradient reached {site}")))
 }
 
-/// Σ over positions of activation × path-integrated gradient, per neuron.
+/// Σ over positions of activation × path-integrated gradient, per neuron; the activations
+/// are the unscaled network's (a one-row capture).
 ///
 /// # Shapes
 /// - `grad`: `[seq, d_out]` (the quadrature of the steps' gradients)
@@ -388,19 +418,27 @@ fn neuron_scores(
     model: &Llama,
     site: Site,
     axis: NeuronAxis,
-    at: Activations<'_>,
+    captured: &kne_model::Captured,
     grad: Tensor<2>,
 ) -> Result<Vec<f64>, AttrError> {
+    let [seq, _] = grad.dims();
+    let row = |t: Tensor<3>| {
+        let d = t.dims()[2];
+        t.reshape([seq, d])
+    };
     let linear = model.site(site)?;
     let per_neuron = match axis {
         NeuronAxis::Out => {
             // w̄_k · x is the output without the bias (GPT-J's fc_in/fc_out have one).
-            let bias = linear.bias.as_ref().map(|b| b.val().inner());
-            let y = at.unscaled(at.captured.output.clone().inner(), bias);
+            let y = row(captured.output.clone().inner());
+            let y = match &linear.bias {
+                Some(b) => y - b.val().inner().unsqueeze(),
+                None => y,
+            };
             (y * grad).sum_dim(0)
         }
         NeuronAxis::In => {
-            let x = at.unscaled(at.captured.input.clone().inner(), None);
+            let x = row(captured.input.clone().inner());
             let w = linear.weight.val().inner();
             (x * grad.matmul(w.transpose())).sum_dim(0)
         }
