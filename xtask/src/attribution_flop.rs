@@ -38,9 +38,10 @@ fn head_row_flop() -> f64 {
 }
 
 /// FLOPs of attributing a fact of `tokens` tokens (the last `target` of them the answer)
-/// over all seven sites of each of `layers` in `paths` paths per layer, with `steps` path
-/// points. The blocks run `tokens − 1` positions (`kne_attr::attribute_fact` leaves the last
-/// target token out).
+/// over all seven sites of each of `layers` in `paths` paths per layer, with `steps` Riemann
+/// points. The α = 1 point is the unscaled network for every path: one row, once, from the
+/// first layer; the paths run the other `steps − 1`. The blocks run `tokens − 1` positions
+/// (`kne_attr::attribute_fact` leaves the last target token out).
 pub fn attribution_flop(
     tokens: usize,
     target: usize,
@@ -48,15 +49,16 @@ pub fn attribution_flop(
     paths: usize,
     layers: impl IntoIterator<Item = usize>,
 ) -> f64 {
-    let rows = (paths * steps) as f64;
-    layers
-        .into_iter()
-        .map(|layer| {
-            let above = (LAYERS - layer) as f64;
-            let positions = tokens.saturating_sub(1) as f64;
-            rows * (positions * above * block_token_flop() + target as f64 * head_row_flop())
-        })
-        .sum()
+    let layers: Vec<usize> = layers.into_iter().collect();
+    let positions = tokens.saturating_sub(1) as f64;
+    let pass = |rows: f64, layer: usize| {
+        let above = (LAYERS - layer) as f64;
+        rows * (positions * above * block_token_flop() + target as f64 * head_row_flop())
+    };
+    let scaled_rows = (paths * steps.saturating_sub(1)) as f64;
+    let scaled: f64 = layers.iter().map(|&layer| pass(scaled_rows, layer)).sum();
+    let unscaled = layers.iter().min().map_or(0.0, |&layer| pass(1.0, layer));
+    scaled + unscaled
 }
 
 /// The bench's fact at m = 20 over one layer's sites, in `paths` paths.
@@ -87,28 +89,34 @@ mod tests {
 
     #[test]
     fn all_sites_is_465_block_passes_and_30_heads() {
-        // 80 rows (4 paths × 20) × (13 positions × Σ_L (30 − L) = 465 block passes
-        //                           × 14.16 MFLOP + 1 target × 30 heads × 113.2 MFLOP)
-        let expected = 80.0 * (13.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop());
+        // 76 rows (4 paths × 19 points below α = 1) × (13 positions × Σ_L (30 − L) = 465
+        // block passes × 14.16 MFLOP + 1 target × 30 heads × 113.2 MFLOP), and the α = 1 row
+        // once through all 30 blocks and the head.
+        let expected = 76.0 * (13.0 * 465.0 * block_token_flop() + 30.0 * head_row_flop())
+            + (13.0 * 30.0 * block_token_flop() + head_row_flop());
         assert!((bench_all_sites_flop() - expected).abs() < 1.0);
-        assert!((bench_all_sites_flop() / 1e12 - 7.118).abs() < 0.001);
-        // Layer 15: 140 rows unshared × (13 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP);
-        // shared, 4/7 of that.
+        assert!((bench_all_sites_flop() / 1e12 - 6.767).abs() < 0.001);
+        // Layer 15: (7 × 19 + 1) rows unshared × (13 × 15 blocks × 14.16 MFLOP + 113.2 MFLOP);
+        // shared, 4 × 19 + 1.
+        let unit = 13.0 * 15.0 * block_token_flop() + head_row_flop();
         let unshared = bench_layer_flop(15, UNSHARED_PATHS);
-        assert!((unshared / 1e9 - 402.3).abs() < 1.0, "{unshared}");
+        assert!((unshared - 134.0 * unit).abs() < 1.0, "{unshared}");
+        assert!((unshared / 1e9 - 385.1).abs() < 0.1, "{unshared}");
         let shared = bench_layer_flop(15, SHARED_PATHS);
-        assert!((shared / unshared - 4.0 / 7.0).abs() < 1e-12);
+        assert!((shared - 77.0 * unit).abs() < 1.0, "{shared}");
     }
 
     #[test]
-    fn cost_is_linear_in_steps() {
+    fn the_paths_grow_with_the_steps_below_alpha_one() {
         let four = attribution_flop(23, 6, 4, SHARED_PATHS, 0..LAYERS);
         let twenty = attribution_flop(23, 6, 20, SHARED_PATHS, 0..LAYERS);
-        assert!((twenty / four - 5.0).abs() < 1e-12);
-        // train_cf 0 (17 + 6 tokens) at m = 20: 23.1 TFLOP in seven paths per layer
-        // (attribution-cost.md §6–7), 13.2 in four.
-        let unshared = attribution_flop(23, 6, 20, UNSHARED_PATHS, 0..LAYERS);
-        assert!((unshared / 1e12 - 23.13).abs() < 0.01, "{unshared}");
-        assert!((twenty / 1e12 - 13.22).abs() < 0.01, "{twenty}");
+        // 16 more steps of 4 paths: 64 more rows through every layer.
+        let per_row =
+            attribution_flop(23, 6, 2, 1, 0..LAYERS) - attribution_flop(23, 6, 1, 1, 0..LAYERS);
+        assert!(((twenty - four) / per_row - 64.0).abs() < 1e-9);
+        // train_cf 0 (17 + 6 tokens) at m = 20: 23.1 TFLOP with seven paths of 20 rows
+        // (attribution-cost.md §6–7); 12.6 with four of 19 and the shared α = 1 row.
+        assert!((twenty / 1e12 - 12.57).abs() < 0.01, "{twenty}");
+        assert!((four / 1e12 - 1.99).abs() < 0.01, "{four}");
     }
 }

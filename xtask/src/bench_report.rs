@@ -394,9 +394,9 @@ mod tests {
             md.contains("| forward+backward | 103 GFLOP/s (52 % of sgemm)"),
             "{md}"
         );
-        // 7.12 TFLOP at the 200 GFLOP/s ceiling: at least 35.6 s; 10 s needs 712 GFLOP/s.
+        // 6.77 TFLOP at the 200 GFLOP/s ceiling: at least 33.8 s; 10 s needs 677 GFLOP/s.
         assert!(
-            md.contains("cannot take less than 35.6 s, and 10 s would need 712 GFLOP/s"),
+            md.contains("cannot take less than 33.8 s, and 10 s would need 677 GFLOP/s"),
             "{md}"
         );
     }
@@ -406,10 +406,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let start = SystemTime::now() - std::time::Duration::from_secs(5);
         write(t.path(), SGEMM_ID, 4.53e6);
-        // Unshared, 402.3 GFLOP in 2.0115 s: 200 GFLOP/s, all of the 200 GFLOP/s sgemm;
-        // shared, 4/7 of the work in the same time: 114 GFLOP/s.
-        write(t.path(), ATTRIBUTION_LAYER_UNSHARED_ID, 2_011.5e6);
-        write(t.path(), ATTRIBUTION_LAYER_ID, 2_011.5e6);
+        // Unshared, 385.1 GFLOP in 1.9253 s: 200 GFLOP/s, all of the 200 GFLOP/s sgemm;
+        // shared, 77/134 of the work in the same time: 115 GFLOP/s.
+        write(t.path(), ATTRIBUTION_LAYER_UNSHARED_ID, 1_925.33e6);
+        write(t.path(), ATTRIBUTION_LAYER_ID, 1_925.33e6);
         let md = Report::new(read_criterion(t.path(), start).unwrap(), None, machine()).markdown();
         assert!(
             md.contains(&format!(
@@ -419,7 +419,7 @@ mod tests {
         );
         assert!(
             md.contains(&format!(
-                "| {ATTRIBUTION_LAYER_ID} (0.2 TFLOP) | 114 GFLOP/s (57 % of sgemm) | – |"
+                "| {ATTRIBUTION_LAYER_ID} (0.2 TFLOP) | 115 GFLOP/s (57 % of sgemm) | – |"
             )),
             "{md}"
         );
