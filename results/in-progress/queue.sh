@@ -40,8 +40,9 @@ log "table1 100-case extension start"; s=$(date +%s)
 $K reproduce --experiment /work/queue/table1-100.toml --full --run runs/table1-clean --jobs 2 >> runs/table1-clean.log 2>&1
 log "table1 100 rc=$? $(( $(date +%s)-s )) s"
 # table1-m20 last: it resumes from its last checkpoint (every 10 facts).
-# Since 2026-12-08 with the 2ef21d3 binary (/work/ref2/bin/kne, built from a clean worktree
-# of that commit): attribution reads q/k, v/o and up/down from one path each, ≈ 1.6× faster
+# Since 2026-12-08 with the 34a0722 binary (/work/ref2/bin/kne, built from a clean worktree
+# of that commit): attribution reads q/k, v/o and up/down from one path each and the α = 1 row
+# once per fact, ≈ 1.8× faster
 # localization (experiments/attribution-cost.md §8). Its m = 20 localization starts again from
 # fact 0 with that binary, so one build computes all 200 facts; the 20-fact checkpoint of the
 # 4209cb3 binary is kept beside it (`.partial.json.4209cb3`) to compare the first 20 facts.
