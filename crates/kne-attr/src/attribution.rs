@@ -53,9 +53,10 @@ pub struct AttributionConfig {
     /// Layers to attribute (default: every layer).
     #[serde(default)]
     pub layers: Option<Vec<usize>>,
-    /// Largest batch of one forward (default 64). Sites of one layer are attributed
-    /// together, `steps` rows each, as long as they fit: bigger products run closer to the
-    /// machine's matmul peak than several small ones.
+    /// Largest batch of one forward (default 64). The paths of one layer are attributed
+    /// together, `steps` rows each (`steps − 1` with the Riemann rule, whose α = 1 row all
+    /// paths share), as long as they fit: bigger products run closer to the machine's matmul
+    /// peak than several small ones.
     #[serde(default = "default_max_rows")]
     pub max_rows: usize,
     /// How the `steps` path points are placed (default: the paper's right Riemann sum).
