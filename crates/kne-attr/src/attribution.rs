@@ -325,11 +325,12 @@ pub fn attribute_fact(
     })
 }
 
-/// Per-row scales of a batch of `blocks · m` rows in which block `block` runs the path
-/// points `α_1 … α_m` and every other row keeps scale 1.
+/// Per-row scales of a batch of `blocks · k` rows (`k` = `nodes.len()`, the path points a
+/// path runs itself) in which block `block` runs `α_1 … α_k` and every other row keeps
+/// scale 1.
 ///
 /// # Shapes
-/// - → `[blocks · m]`
+/// - → `[blocks · k]`
 fn block_scales(
     block: usize,
     blocks: usize,
