@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use std::num::NonZeroUsize;
 
-use crate::shared_paths::{Link, SharedPath, layer_paths};
+use crate::shared_paths::{Link, layer_paths};
 use crate::{AttrError, NeuronAxis, Quadrature, Scores};
 
 /// What to attribute and how finely.
@@ -66,11 +66,11 @@ pub struct AttributionConfig {
     /// the work on Llama; [`crate::shared_paths`]). The same estimator, so configs leave the
     /// field out when it is set and keep their hashes; scores differ from `false`'s by float
     /// rounding.
-    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
     pub share_paths: bool,
 }
 
-fn yes() -> bool {
+fn default_true() -> bool {
     true
 }
 
@@ -256,18 +256,11 @@ pub fn attribute_fact(
             continue;
         };
         let paths = layer_paths(model, layer, layer_sites, config.share_paths)?;
-        // With m = 1 at α = 1 there is nothing left to scale: one empty chunk reads it all.
-        let chunks: Vec<&[SharedPath]> = if k == 0 {
-            vec![&paths]
-        } else {
-            paths.chunks(per_forward).collect()
-        };
-        for chunk in chunks {
-            let rows = chunk.len() * k;
+        for chunk in paths.chunks(per_forward) {
             let mut captures = Captures::new();
-            let grads = if k == 0 {
-                None
-            } else {
+            // With m = 1 at α = 1 there is nothing left to scale: the unscaled pass is all.
+            let grads = (k > 0).then(|| {
+                let rows = chunk.len() * k;
                 let mut hooks = Interventions::new();
                 for (block, path) in chunk.iter().enumerate() {
                     hooks = hooks
@@ -287,8 +280,8 @@ pub fn attribute_fact(
                     Some(&hooks),
                     &mut captures,
                 );
-                Some(probability(top, rows).backward())
-            };
+                probability(top, rows).backward()
+            });
             for (block, path) in chunk.iter().enumerate() {
                 let read = std::iter::once((path.primary, None))
                     .chain(path.partners.iter().map(|&(site, link)| (site, Some(link))));
